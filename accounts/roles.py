@@ -1,0 +1,84 @@
+"""Who may do what: the default permissions of each role's group.
+
+Each role is one Django group (named after the role's value) holding Django
+permissions, so an administrator can adjust a role without code. This module is
+the one place that names those defaults; each app's data migration applies the
+entries for its own models with ``apply_role_defaults``.
+
+Object access is a separate matter (``accounts.visibility``): a permission
+here says what a role may do at all, visibility says to which records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from accounts.models import Role
+
+_CRUD = ("view", "add", "change", "delete")
+
+
+def _crud(app_model: str, actions: Iterable[str] = _CRUD) -> set[str]:
+    app, model = app_model.split(".")
+    return {f"{app}.{action}_{model}" for action in actions}
+
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    Role.DIRECTOR: {
+        *_crud("accounts.user", ("view", "add", "change")),
+        *_crud("accounts.team"),
+        "accounts.manage_users",
+        "accounts.view_handover",
+    },
+    Role.MANAGER: {
+        *_crud("accounts.user", ("view", "add", "change")),
+        "accounts.view_team",
+        "accounts.manage_users",
+        "accounts.view_handover",
+    },
+    Role.ACCOUNT_MANAGER: {"accounts.view_user", "accounts.view_team"},
+    Role.REP: {"accounts.view_user", "accounts.view_team"},
+    Role.SUPPORT: {"accounts.view_user", "accounts.view_team"},
+}
+
+
+def group_name(role: str) -> str:
+    return str(role)
+
+
+def apply_role_defaults(apps: Any, app_label: str) -> None:
+    """Give each role's group the default permissions on ``app_label``'s models.
+
+    For data migrations: it uses the historical ``apps`` registry and creates the
+    app's permission rows first, since Django only does that after migrating.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config(app_label)
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=group_name(role))
+        codenames = [p.split(".", 1)[1] for p in perms if p.startswith(f"{app_label}.")]
+        if codenames:
+            group.permissions.add(
+                *permission_model.objects.filter(
+                    content_type__app_label=app_label, codename__in=codenames
+                )
+            )
+
+
+def missing_permissions() -> dict[str, set[str]]:
+    """Defaults named here that no permission row exists for (a typo, a renamed model)."""
+    from django.contrib.auth.models import Permission
+
+    existing = {
+        f"{app}.{code}"
+        for app, code in Permission.objects.values_list("content_type__app_label", "codename")
+    }
+    return {role: perms - existing for role, perms in ROLE_PERMISSIONS.items() if perms - existing}

@@ -1,0 +1,106 @@
+"""Settings fail loudly and clearly on bad environment values."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from salesorg.env import env_bool, env_int, parse_database_url, parse_redis_url
+
+BASE = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("mysql://root@localhost/db", "unsupported scheme 'mysql'"),
+        ("postgres://localhost:notaport/db", "is not a valid URL"),
+        ("postgres://localhost:5432/", "names no database"),
+        ("sqlite://", "names no file"),
+        ("just-a-word", "unsupported scheme '(none)'"),
+    ],
+)
+def test_bad_database_urls_are_explained(url, message):
+    with pytest.raises(ImproperlyConfigured, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_database_url(url, base_dir=BASE)
+
+
+def test_good_database_urls():
+    pg = parse_database_url(
+        "postgres://u:p%40ss@db.example:6543/sales?conn_max_age=60", base_dir=BASE
+    )
+    assert pg["ENGINE"] == "django.db.backends.postgresql"
+    assert (pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
+        "sales",
+        "u",
+        "p@ss",
+        "db.example",
+        "6543",
+    )
+    assert pg["CONN_MAX_AGE"] == 60 and pg["CONN_HEALTH_CHECKS"]
+    lite = parse_database_url("sqlite:///var/x.sqlite3", base_dir=BASE)
+    assert lite["NAME"] == str(BASE / "var/x.sqlite3")
+    assert parse_database_url("sqlite:////tmp/x.db", base_dir=BASE)["NAME"] == "/tmp/x.db"
+
+
+def test_strict_scalars():
+    assert env_bool("X", environ={"X": "yes"}) is True
+    assert env_bool("X", default=True, environ={}) is True
+    with pytest.raises(ImproperlyConfigured, match="X='maybe' is not a boolean"):
+        env_bool("X", environ={"X": "maybe"})
+    with pytest.raises(ImproperlyConfigured, match="is not an integer"):
+        env_int("N", 1, environ={"N": "ten"})
+    with pytest.raises(ImproperlyConfigured, match="must be at least 1"):
+        env_int("N", 1, environ={"N": "0"}, minimum=1)
+    with pytest.raises(ImproperlyConfigured, match="must look like redis://"):
+        parse_redis_url("http://localhost:6379")
+
+
+def _start(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "salesorg.settings", **env_overrides})
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_product_refuses_to_start_with_a_bad_database_url():
+    result = _start({"DATABASE_URL": "mysql://root@localhost/sales", "SECRET_KEY": "x" * 50})
+    assert result.returncode != 0
+    assert (
+        "DATABASE_URL='mysql://root@localhost/sales' uses the unsupported scheme" in result.stderr
+    )
+
+
+def test_the_product_refuses_to_start_without_a_secret_key_in_production():
+    env = {"DEBUG": "0", "SECRET_KEY": ""}
+    result = _start(env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_deploy_check_is_clean_when_configured_for_production():
+    env = {
+        "DEBUG": "0",
+        "SECRET_KEY": "a-long-random-production-key-" + "k3y" * 20,
+        "ALLOWED_HOSTS": "crm.example.com",
+    }
+    full = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    full.update({"DJANGO_SETTINGS_MODULE": "salesorg.settings", **env})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
