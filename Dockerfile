@@ -10,7 +10,7 @@ COPY clients ./clients
 COPY pipeline ./pipeline
 COPY reports ./reports
 COPY salesorg ./salesorg
-RUN pip install .
+RUN python -c "import tomllib; print(\"\\n\".join(tomllib.load(open(\"pyproject.toml\",\"rb\"))[\"project\"][\"dependencies\"]))" > /tmp/req.txt && pip install -r /tmp/req.txt
 COPY . .
 RUN SECRET_KEY=collectstatic-only DEBUG=0 python manage.py collectstatic --noinput
 RUN useradd --create-home salesorg && mkdir -p /app/var && chown -R salesorg /app/var

@@ -24,22 +24,157 @@ def _crud(app_model: str, actions: Iterable[str] = _CRUD) -> set[str]:
     return {f"{app}.{action}_{model}" for action in actions}
 
 
+def _perms(app: str, models: Iterable[str], actions: Iterable[str] = _CRUD) -> set[str]:
+    return {perm for model in models for perm in _crud(f"{app}.{model}", actions)}
+
+
+_CLIENT_CUSTOM = {
+    "clients.share_client",
+    "clients.assign_account_manager",
+    "clients.merge_client",
+    "clients.import_client",
+    "clients.export_client",
+    "clients.revert_client",
+    "clients.change_client_ownership",
+}
+_PIPELINE_MODELS = (
+    "lead",
+    "deal",
+    "dealstagechange",
+    "activity",
+    "objection",
+    "product",
+    "productmaterial",
+    "quote",
+    "quoteline",
+    "quoteapproval",
+    "contract",
+    "contractfile",
+    "project",
+    "milestone",
+    "task",
+    "target",
+    "event",
+    "stage",
+)
+_PIPELINE_CUSTOM = {
+    "pipeline.move_deal",
+    "pipeline.reassign_deal",
+    "pipeline.approve_discount",
+    "pipeline.set_target",
+}
+
+_LEADERSHIP = {
+    *_perms("clients", ("client", "contact", "tag", "savedfilter", "clientimport")),
+    *_CLIENT_CUSTOM,
+    *_perms("pipeline", _PIPELINE_MODELS),
+    *_PIPELINE_CUSTOM,
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.DIRECTOR: {
         *_crud("accounts.user", ("view", "add", "change")),
         *_crud("accounts.team"),
         "accounts.manage_users",
         "accounts.view_handover",
+        *_LEADERSHIP,
     },
     Role.MANAGER: {
         *_crud("accounts.user", ("view", "add", "change")),
         "accounts.view_team",
         "accounts.manage_users",
         "accounts.view_handover",
+        *_LEADERSHIP,
     },
-    Role.ACCOUNT_MANAGER: {"accounts.view_user", "accounts.view_team"},
-    Role.REP: {"accounts.view_user", "accounts.view_team"},
-    Role.SUPPORT: {"accounts.view_user", "accounts.view_team"},
+    Role.ACCOUNT_MANAGER: {
+        "accounts.view_user",
+        "accounts.view_team",
+        *_crud("clients.client", ("view", "add", "change")),
+        *_perms("clients", ("contact", "savedfilter")),
+        "clients.view_tag",
+        "clients.add_tag",
+        "clients.share_client",
+        "clients.export_client",
+        *_perms(
+            "pipeline",
+            ("lead", "activity", "objection", "quote", "quoteline", "project", "milestone", "task"),
+            ("view", "add", "change", "delete"),
+        ),
+        *_perms("pipeline", ("deal", "contract", "contractfile"), ("view", "add", "change")),
+        *_perms(
+            "pipeline",
+            ("product", "productmaterial", "stage", "target", "event", "dealstagechange"),
+            ("view",),
+        ),
+        "pipeline.view_quoteapproval",
+        "pipeline.add_quoteapproval",
+        "pipeline.move_deal",
+    },
+    Role.REP: {
+        "accounts.view_user",
+        "accounts.view_team",
+        *_crud("clients.client", ("view", "add", "change")),
+        *_perms("clients", ("contact", "savedfilter")),
+        "clients.view_tag",
+        "clients.add_tag",
+        "clients.share_client",
+        "clients.export_client",
+        *_perms(
+            "pipeline", ("activity", "objection", "quoteline"), ("view", "add", "change", "delete")
+        ),
+        *_perms("pipeline", ("lead", "deal", "quote"), ("view", "add", "change")),
+        *_perms(
+            "pipeline",
+            (
+                "product",
+                "productmaterial",
+                "stage",
+                "target",
+                "event",
+                "dealstagechange",
+                "contract",
+                "contractfile",
+                "project",
+                "milestone",
+                "task",
+            ),
+            ("view",),
+        ),
+        "pipeline.view_quoteapproval",
+        "pipeline.add_quoteapproval",
+        "pipeline.move_deal",
+    },
+    Role.SUPPORT: {
+        "accounts.view_user",
+        "accounts.view_team",
+        *_crud("clients.client", ("view", "add", "change")),
+        *_perms("clients", ("contact", "tag", "savedfilter", "clientimport")),
+        "clients.merge_client",
+        "clients.import_client",
+        "clients.export_client",
+        *_perms("pipeline", ("event", "product", "productmaterial")),
+        *_perms("pipeline", ("lead",), ("view", "add", "change")),
+        *_perms("pipeline", ("contractfile",), ("view", "add")),
+        *_perms(
+            "pipeline",
+            (
+                "deal",
+                "dealstagechange",
+                "activity",
+                "objection",
+                "quote",
+                "quoteline",
+                "quoteapproval",
+                "contract",
+                "project",
+                "milestone",
+                "task",
+                "target",
+                "stage",
+            ),
+            ("view",),
+        ),
+    },
 }
 
 

@@ -105,7 +105,12 @@ class Rule:
 
 
 class OwnedBy(Rule):
-    """A record is someone's through these user foreign keys."""
+    """A record is someone's through these user foreign keys.
+
+    A field may be a path through a foreign key (``"client__account_manager"``:
+    a deal is also its client's account manager's). Only direct fields are
+    handed over when someone leaves; a path follows its parent record.
+    """
 
     def __init__(self, *fields: str, grants: bool = True) -> None:
         if not fields:
@@ -114,11 +119,21 @@ class OwnedBy(Rule):
         self.grants = grants
 
     def owner_fields(self) -> tuple[str, ...]:
-        return self.fields
+        return tuple(field for field in self.fields if "__" not in field)
 
     def _owner_ids(self, obj: models.Model) -> set[int]:
-        ids = {getattr(obj, f"{field}_id") for field in self.fields}
-        ids.discard(None)
+        ids: set[int] = set()
+        for field in self.fields:
+            *hops, last = field.split("__")
+            target: Any = obj
+            for hop in hops:
+                target = getattr(target, hop, None)
+                if target is None:
+                    break
+            else:
+                value = getattr(target, f"{last}_id", None)
+                if value is not None:
+                    ids.add(value)
         return ids
 
     def filter(self, qs: models.QuerySet[Any], user: User) -> models.QuerySet[Any]:
@@ -128,7 +143,7 @@ class OwnedBy(Rule):
         condition = Q()
         ids = sorted(scope.user_ids)
         for field in self.fields:
-            condition |= Q(**{f"{field}_id__in": ids})
+            condition |= Q(**{f"{field}__in": ids})
         grant_model = grant_model_for(qs.model) if self.grants else None
         if grant_model is not None:
             granted = list(

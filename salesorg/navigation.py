@@ -1,4 +1,8 @@
-"""The main menu: one list, filtered by what the user may open."""
+"""The main menu: one list, filtered by what the user may open.
+
+An item whose URL name does not exist (yet) is simply left out, so each app
+can name its pages here without breaking the menu.
+"""
 
 from __future__ import annotations
 
@@ -14,34 +18,138 @@ from django.utils.translation import gettext_lazy as _
 @dataclass(frozen=True)
 class NavItem:
     label: str | Promise
-    url_name: str
+    url_name: str = ""
     perm: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
-    #: URL name prefixes that count as "this section" for highlighting
+    #: view-name prefix that counts as "this section" for highlighting
     section: str = ""
+    children: tuple[NavItem, ...] = ()
 
 
 NAV: list[NavItem] = [
     NavItem(_("Home"), "home", section="reports:"),
-    NavItem(_("Organisation"), "accounts:org-chart", section="accounts:org"),
-    NavItem(_("People"), "accounts:user-list", perm="accounts.view_user", section="accounts:user"),
+    NavItem(_("Clients"), "clients:list", perm="clients.view_client", section="clients:"),
+    NavItem(
+        _("Sales"),
+        children=(
+            NavItem(
+                _("Leads"), "pipeline:lead-list", perm="pipeline.view_lead", section="pipeline:lead"
+            ),
+            NavItem(
+                _("Deal board"),
+                "pipeline:deal-board",
+                perm="pipeline.view_deal",
+                section="pipeline:deal",
+            ),
+            NavItem(_("Deals"), "pipeline:deal-list", perm="pipeline.view_deal"),
+            NavItem(
+                _("Activities"),
+                "pipeline:activity-list",
+                perm="pipeline.view_activity",
+                section="pipeline:activit",
+            ),
+            NavItem(
+                _("Visit calendar"), "pipeline:activity-calendar", perm="pipeline.view_activity"
+            ),
+            NavItem(
+                _("Quotes"),
+                "pipeline:quote-list",
+                perm="pipeline.view_quote",
+                section="pipeline:quote",
+            ),
+            NavItem(
+                _("Products"),
+                "pipeline:product-list",
+                perm="pipeline.view_product",
+                section="pipeline:product",
+            ),
+        ),
+    ),
+    NavItem(
+        _("Accounts"),
+        children=(
+            NavItem(
+                _("Contracts and renewals"),
+                "pipeline:contract-list",
+                perm="pipeline.view_contract",
+                section="pipeline:contract",
+            ),
+            NavItem(
+                _("Delivery projects"),
+                "pipeline:project-list",
+                perm="pipeline.view_project",
+                section="pipeline:project",
+            ),
+            NavItem(
+                _("Targets"),
+                "pipeline:target-list",
+                perm="pipeline.view_target",
+                section="pipeline:target",
+            ),
+            NavItem(
+                _("Events"),
+                "pipeline:event-list",
+                perm="pipeline.view_event",
+                section="pipeline:event",
+            ),
+        ),
+    ),
+    NavItem(
+        _("Data"),
+        children=(
+            NavItem(
+                _("Data quality"),
+                "clients:quality",
+                perm="clients.merge_client",
+                section="clients:quality",
+            ),
+            NavItem(
+                _("Import clients"),
+                "clients:import",
+                perm="clients.import_client",
+                section="clients:import",
+            ),
+        ),
+    ),
+    NavItem(
+        _("Organisation"),
+        children=(
+            NavItem(_("Org chart"), "accounts:org-chart", section="accounts:org"),
+            NavItem(
+                _("People"),
+                "accounts:user-list",
+                perm="accounts.view_user",
+                section="accounts:user",
+            ),
+        ),
+    ),
 ]
 
 
-def menu_for(request: HttpRequest) -> list[dict[str, Any]]:
+def _entry(item: NavItem, request: HttpRequest, current: str) -> dict[str, Any] | None:
     user = request.user
+    if item.perm and not user.has_perm(item.perm):
+        return None
+    if item.roles and user.role not in item.roles:
+        return None
+    if item.children:
+        children = [e for c in item.children if (e := _entry(c, request, current))]
+        if not children:
+            return None
+        return {
+            "label": item.label,
+            "children": children,
+            "active": any(c["active"] for c in children),
+        }
+    try:
+        url = reverse(item.url_name)
+    except NoReverseMatch:
+        return None
+    active = current == item.url_name or (bool(item.section) and current.startswith(item.section))
+    return {"label": item.label, "url": url, "active": active}
+
+
+def menu_for(request: HttpRequest) -> list[dict[str, Any]]:
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else ""
-    items = []
-    for item in NAV:
-        if item.perm and not user.has_perm(item.perm):
-            continue
-        if item.roles and user.role not in item.roles:
-            continue
-        try:
-            url = reverse(item.url_name)
-        except NoReverseMatch:
-            continue
-        active = bool(item.section) and current.startswith(item.section)
-        items.append({"label": item.label, "url": url, "active": active})
-    return items
+    return [e for item in NAV if (e := _entry(item, request, current))]

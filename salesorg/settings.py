@@ -315,3 +315,5 @@ LOGGING = {
 
 # --- salesorg defaults (SPEC numbers; every one configurable) ----------------------
 SALESORG_KEY_ACCOUNT_THRESHOLD = env_int("SALESORG_KEY_ACCOUNT_THRESHOLD", 1_000_000, minimum=0)
+#: Absolute address of the site, for links in e-mails.
+SALESORG_BASE_URL = env_str("SALESORG_BASE_URL", "http://127.0.0.1:8000")

@@ -16,7 +16,14 @@ stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   echo "==> installing dependencies into $VENV"
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+  # Only the dependencies: the code runs from this folder (manage.py, pytest),
+  # so several checkouts can share one machine without shadowing each other.
+  "$VENV/bin/python" - >"$VENV/requirements.txt" <<'PY'
+import tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+print("\n".join(project["dependencies"] + project["optional-dependencies"]["dev"]))
+PY
+  "$VENV/bin/python" -m pip install --quiet -r "$VENV/requirements.txt"
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi

@@ -11,6 +11,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from salesorg.lib.concurrency import StaleWrite
+
 
 class Conflict(exceptions.APIException):
     """A write based on a stale copy of the record (optimistic concurrency)."""
@@ -26,7 +28,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     Services raise Django's ``ValidationError``; the API answers 400 with the
     same messages the pages show.
     """
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, StaleWrite):
+        exc = Conflict(str(StaleWrite.message))
+    elif isinstance(exc, DjangoValidationError):
         detail: Any
         if hasattr(exc, "error_dict"):
             detail = {

@@ -31,3 +31,21 @@ class StyledFormMixin:
                 widget = self.fields[name].widget  # type: ignore[attr-defined]
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
                 widget.attrs["aria-invalid"] = "true"
+
+
+class VersionedFormMixin:
+    """Carries the record's ``version`` through the form, for optimistic concurrency.
+
+    The view passes ``form.cleaned_data["version"]`` to the service, which saves
+    with ``save_versioned``; on ``StaleWrite`` the view shows
+    ``StaleWrite.message`` as a form error and keeps what the user typed.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        instance = getattr(self, "instance", None)
+        self.fields["version"] = forms.IntegerField(  # type: ignore[attr-defined]
+            widget=forms.HiddenInput,
+            required=False,
+            initial=getattr(instance, "version", None),
+        )
