@@ -57,6 +57,20 @@ _PIPELINE_MODELS = (
     "event",
     "stage",
 )
+_CARE_MODELS = ("complaint", "complaintentry", "complaintescalation")
+_SURVEY_MODELS = (
+    "surveytemplate",
+    "surveyquestion",
+    "surveycampaign",
+    "surveyinvitation",
+    "surveyresponse",
+    "surveyanswer",
+)
+#: what everyone in a client's hierarchy may do with complaints (SPEC section 3)
+_COMPLAINT_WORK = {
+    *_perms("clients", ("complaint", "complaintentry"), ("view", "add", "change")),
+    "clients.view_complaintescalation",
+}
 _PIPELINE_CUSTOM = {
     "pipeline.move_deal",
     "pipeline.reassign_deal",
@@ -69,6 +83,8 @@ _LEADERSHIP = {
     *_CLIENT_CUSTOM,
     *_perms("pipeline", _PIPELINE_MODELS),
     *_PIPELINE_CUSTOM,
+    *_perms("clients", _CARE_MODELS + _SURVEY_MODELS),
+    "reports.view_jobrun",
 }
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -78,6 +94,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "accounts.manage_users",
         "accounts.view_handover",
         *_LEADERSHIP,
+        "reports.view_operations",
     },
     Role.MANAGER: {
         *_crud("accounts.user", ("view", "add", "change")),
@@ -109,6 +126,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "pipeline.view_quoteapproval",
         "pipeline.add_quoteapproval",
         "pipeline.move_deal",
+        *_COMPLAINT_WORK,
+        *_perms("clients", _SURVEY_MODELS, ("view",)),
     },
     Role.REP: {
         "accounts.view_user",
@@ -143,6 +162,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "pipeline.view_quoteapproval",
         "pipeline.add_quoteapproval",
         "pipeline.move_deal",
+        *_COMPLAINT_WORK,
+        *_perms("clients", _SURVEY_MODELS, ("view",)),
     },
     Role.SUPPORT: {
         "accounts.view_user",
@@ -174,6 +195,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
             ),
             ("view",),
         ),
+        *_perms("clients", ("complaint", "complaintentry"), ("view", "add")),
+        "clients.view_complaintescalation",
+        *_perms("clients", _SURVEY_MODELS),
     },
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -416,3 +416,397 @@ class ClientImport(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# ------------------------------------------------------------------ complaints
+class ComplaintChannel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    VISIT = "visit", _("Visit")
+    WEB = "web", _("Web")
+    OTHER = "other", _("Other")
+
+
+class ComplaintCategory(models.TextChoices):
+    PRODUCT = "product", _("Product quality")
+    DELIVERY = "delivery", _("Delivery and implementation")
+    SERVICE = "service", _("Service and support")
+    BILLING = "billing", _("Billing and contract")
+    STAFF = "staff", _("Staff conduct")
+    OTHER = "other", _("Other")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class ComplaintStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESPONDED = "responded", _("Responded")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+class ComplaintQuerySet(VisibleQuerySet["Complaint"]):
+    def unanswered(self) -> ComplaintQuerySet:
+        return self.filter(first_response_at__isnull=True).exclude(
+            status__in=[ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED]
+        )
+
+    def overdue(self, now: datetime) -> ComplaintQuerySet:
+        """No first response and past the SLA deadline."""
+        return self.unanswered().filter(sla_due_at__lt=now)
+
+
+class Complaint(VersionedModel):
+    """A client's complaint, with a first-response SLA and an escalation path.
+
+    The owner is the client's account manager (else its owner). Without a
+    first response by ``sla_due_at`` it escalates to the owner's manager, then
+    to the director; each step is a ``ComplaintEscalation`` row.
+    """
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("client"), on_delete=models.CASCADE, related_name="complaints"
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="complaints",
+    )
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=ComplaintChannel.choices,
+        default=ComplaintChannel.PHONE,
+    )
+    category = models.CharField(
+        _("category"),
+        max_length=10,
+        choices=ComplaintCategory.choices,
+        default=ComplaintCategory.SERVICE,
+    )
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    received_at = models.DateTimeField(_("received"))
+    sla_due_at = models.DateTimeField(_("first response due"))
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ComplaintStatus.choices, default=ComplaintStatus.OPEN
+    )
+    escalation_level = models.PositiveSmallIntegerField(
+        _("escalation level"),
+        default=0,
+        help_text=_("0: with the owner; 1: escalated to their manager; 2: to the director."),
+    )
+    reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    visibility = OwnedBy("owner", "client__account_manager")
+    objects = ComplaintQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at", "version"])
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-received_at", "pk"]
+        indexes = [
+            models.Index(fields=["status", "sla_due_at"], name="complaint_status_sla_idx"),
+            models.Index(fields=["owner", "status"], name="complaint_owner_status_idx"),
+            models.Index(fields=["client", "-received_at"], name="complaint_client_idx"),
+            models.Index(fields=["received_at"], name="complaint_received_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("clients:complaint-detail", args=[self.pk])
+
+    @property
+    def answered_within_sla(self) -> bool | None:
+        if self.first_response_at is None:
+            return None
+        return self.first_response_at <= self.sla_due_at
+
+
+class ComplaintEntry(models.Model):
+    """One line of a complaint's conversation and response log."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", _("Internal note")
+        RESPONSE = "response", _("Response to the client")
+        STATUS = "status", _("Status change")
+        ESCALATION = "escalation", _("Escalation")
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="entries")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.NOTE)
+    text = models.TextField(_("text"))
+    at = models.DateTimeField(_("at"))
+
+    visibility = FollowsParent("complaint")
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("complaint entry")
+        verbose_name_plural = _("complaint entries")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class ComplaintEscalation(models.Model):
+    """One escalation step; unique per level, so a re-run of the SLA job escalates once."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="escalations")
+    level = models.PositiveSmallIntegerField(_("level"))
+    escalated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("escalated to"),
+        on_delete=models.PROTECT,
+        related_name="escalated_complaints",
+    )
+    at = models.DateTimeField(_("at"))
+    reason = models.CharField(_("reason"), max_length=255)
+
+    visibility = FollowsParent("complaint")
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        ordering = ["level"]
+        constraints = [
+            models.UniqueConstraint(fields=["complaint", "level"], name="escalation_once_per_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} → L{self.level}"
+
+
+# --------------------------------------------------------------------- surveys
+class SurveyKind(models.TextChoices):
+    QUARTERLY = "quarterly", _("Quarterly satisfaction")
+    POST_PROJECT = "post_project", _("Post-project evaluation")
+    POST_COMPLAINT = "post_complaint", _("Post-complaint follow-up")
+    NPS = "nps", _("Net promoter score")
+    CUSTOM = "custom", _("Custom")
+
+
+class SurveyTemplate(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(
+        _("kind"), max_length=15, choices=SurveyKind.choices, default=SurveyKind.CUSTOM
+    )
+    name = models.CharField(_("name"), max_length=120)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=120, blank=True)
+    intro = models.TextField(_("introduction"), blank=True)
+    intro_zh = models.TextField(_("introduction (Chinese)"), blank=True)
+    is_builtin = models.BooleanField(_("built in"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("survey template")
+        verbose_name_plural = _("survey templates")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SurveyQuestion(models.Model):
+    class Kind(models.TextChoices):
+        NPS = "nps", _("0–10 likelihood to recommend (NPS)")
+        RATING = "rating", _("1–5 rating")
+        CHOICE = "choice", _("Single choice")
+        TEXT = "text", _("Free text")
+
+    template = models.ForeignKey(SurveyTemplate, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    text = models.CharField(_("question"), max_length=300)
+    text_zh = models.CharField(_("question (Chinese)"), max_length=300, blank=True)
+    #: for single choice: [{"value": "...", "label": "...", "label_zh": "..."}]
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=True)
+
+    class Meta:
+        verbose_name = _("survey question")
+        verbose_name_plural = _("survey questions")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SurveyCampaign(models.Model):
+    """One sending of a survey to a set of contacts.
+
+    ``key`` makes automatic campaigns idempotent: "quarterly:2026-Q4",
+    "project:42", "complaint:7" can each exist once, so a job that runs twice
+    creates (and sends) nothing twice.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        CLOSED = "closed", _("Closed")
+
+    template = models.ForeignKey(
+        SurveyTemplate, verbose_name=_("survey"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    key = models.CharField(_("key"), max_length=80, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    remind_after_days = models.PositiveSmallIntegerField(_("remind after (days)"), default=7)
+    expires_after_days = models.PositiveSmallIntegerField(
+        _("links expire after (days)"), default=30
+    )
+    project = models.ForeignKey(
+        "pipeline.Project",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="survey_campaigns",
+    )
+    complaint = models.ForeignKey(
+        Complaint, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_campaigns"
+    )
+
+    class Meta:
+        verbose_name = _("survey campaign")
+        verbose_name_plural = _("survey campaigns")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SurveyInvitation(models.Model):
+    """One contact's link to answer one campaign (unique: at most once per campaign)."""
+
+    campaign = models.ForeignKey(
+        SurveyCampaign, on_delete=models.CASCADE, related_name="invitations"
+    )
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="survey_invitations")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="survey_invitations"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
+
+    visibility = FollowsParent("client")
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("survey invitation")
+        verbose_name_plural = _("survey invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "contact"], name="invitation_once_per_campaign"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["sent_at", "answered_at", "reminded_at"], name="invitation_reminder_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} → {self.contact}"
+
+
+class SurveyResponse(models.Model):
+    """A submitted answer set; NPS and CSAT are stored for fast reporting."""
+
+    invitation = models.OneToOneField(
+        SurveyInvitation, on_delete=models.CASCADE, related_name="response"
+    )
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="survey_responses")
+    contact = models.ForeignKey(
+        Contact, null=True, on_delete=models.SET_NULL, related_name="survey_responses"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), db_index=True)
+    language = models.CharField(max_length=10, blank=True)
+    nps_score = models.PositiveSmallIntegerField(
+        _("NPS score"), null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    csat_score = models.DecimalField(
+        _("CSAT score"), max_digits=3, decimal_places=2, null=True, blank=True
+    )
+
+    visibility = FollowsParent("client")
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
+        ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["client", "submitted_at"], name="response_client_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.submitted_at:%Y-%m-%d}"
+
+
+class SurveyAnswer(models.Model):
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(SurveyQuestion, on_delete=models.PROTECT, related_name="+")
+    number = models.SmallIntegerField(null=True, blank=True)
+    choice = models.CharField(max_length=100, blank=True)
+    text = models.TextField(blank=True)
+
+    visibility = FollowsParent("response")
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        constraints = [models.UniqueConstraint(fields=["response", "question"], name="answer_once")]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.number or self.choice or self.text[:30]}"

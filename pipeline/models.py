@@ -488,6 +488,23 @@ class Activity(VersionedModel):
     spin_problem = models.TextField(_("problem"), blank=True)
     spin_implication = models.TextField(_("implication"), blank=True)
     spin_need_payoff = models.TextField(_("need-payoff"), blank=True)
+    survey_response = models.ForeignKey(
+        "clients.SurveyResponse",
+        verbose_name=_("survey response"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        help_text=_("The low survey score this follow-up answers."),
+    )
+    complaint = models.ForeignKey(
+        "clients.Complaint",
+        verbose_name=_("complaint"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
     products_demonstrated = models.ManyToManyField(
         Product, verbose_name=_("products demonstrated"), blank=True, related_name="+"
     )
