@@ -31,6 +31,7 @@ class JobRun(models.Model):
     summary = models.JSONField(_("what it did"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("job run")

@@ -7,3 +7,16 @@ from django.core.cache import cache
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def leave_trace(key: str, value: str) -> None:
     cache.set(key, value, timeout=300)
+
+
+from reports.jobs import scheduled_job  # noqa: E402
+
+
+@scheduled_job("test_counting")
+def counting_job(now):
+    """Counts its runs in the cache; fails when told to, to test failure records."""
+    if cache.get("counting_job:fail"):
+        raise RuntimeError("told to fail")
+    runs = cache.get("counting_job:runs", 0) + 1
+    cache.set("counting_job:runs", runs, timeout=300)
+    return {"runs": runs}
