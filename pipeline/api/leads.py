@@ -130,9 +130,12 @@ class ConvertSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.CNY)
     expected_close_date = serializers.DateField(required=False, allow_null=True)
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = Client.objects.visible_to(user)
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            fields["client"].queryset = Client.objects.visible_to(request.user)
+        return fields
 
 
 class ConversionSerializer(serializers.Serializer):
@@ -205,7 +208,7 @@ class LeadViewSet(VisibleModelViewSet):
     @action(detail=True, methods=["post"])
     def convert(self, request: Request, pk: str | None = None) -> Response:
         lead = self.get_object()
-        body = ConvertSerializer(data=request.data, user=request.user)
+        body = ConvertSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = body.validated_data
         result = services.lead_convert(
