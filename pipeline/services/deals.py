@@ -117,11 +117,11 @@ def _record_change(deal: Deal, from_stage: Stage | None, by: User | None) -> Dea
 
 def _locked(deal: Deal, expected_version: int | None) -> Deal:
     """The deal's row, locked for this transaction, at the version the caller read."""
-    locked = (
-        Deal.objects.select_for_update(of=("self",))
-        .select_related("stage", "client")
-        .get(pk=deal.pk)
-    )
+    # Lock first without joins: PostgreSQL re-checks a locked row that another
+    # transaction changed, and with a join on the stage it would drop the row
+    # whose stage just moved. Read the current row with its relations after.
+    Deal.objects.select_for_update().filter(pk=deal.pk).values_list("pk", flat=True).get()
+    locked = Deal.objects.select_related("stage", "client").get(pk=deal.pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleWrite(locked)
     return locked

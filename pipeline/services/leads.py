@@ -148,7 +148,8 @@ def lead_create(
 
 
 def _locked(by: User, lead: Lead, expected_version: int | None) -> Lead:
-    access = get_for_user(by, Lead.objects.select_related("owner"), for_change=True, pk=lead.pk)
+    # No joins in a locking query (see ``deals._locked``).
+    access = get_for_user(by, Lead.objects.all(), for_change=True, pk=lead.pk)
     if not (by.has_perm("pipeline.change_lead") and access.can_change):
         raise PermissionDenied
     locked = access.obj
