@@ -87,10 +87,15 @@ def can_move(user: User, deal: Deal) -> bool:
 
 
 def assignable_owners(user: User):
-    """Whom ``user`` may give a deal or lead to: active people they see, except support staff."""
+    """Whom ``user`` may give a deal or lead to: themselves and the active people below
+    them (for support staff, their region's), not support staff and not their bosses."""
     from accounts.models import Role
 
-    return User.objects.visible_to(user).active().exclude(role=Role.SUPPORT)
+    owners = User.objects.active().exclude(role=Role.SUPPORT)
+    scope = user.visibility_scope
+    if scope.everything:
+        return owners
+    return owners.filter(pk__in=sorted(scope.user_ids | {user.pk}))
 
 
 def _check_owner(by: User, owner: User, perm: str) -> None:
