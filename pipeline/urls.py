@@ -16,6 +16,7 @@ urlpatterns: list = [
     path("leads/<int:pk>/edit/", lead_views.lead_edit, name="lead-edit"),
     path("leads/<int:pk>/status/", lead_views.lead_status, name="lead-status"),
     path("leads/<int:pk>/convert/", lead_views.lead_convert, name="lead-convert"),
+    path("leads/<int:pk>/delete/", lead_views.lead_delete, name="lead-delete"),
     path("signup/", signup_views.lead_signup, name="lead-signup"),
     path("signup/thanks/", signup_views.lead_signup_thanks, name="lead-signup-thanks"),
     path("deals/", deal_views.deal_list, name="deal-list"),
@@ -28,6 +29,7 @@ urlpatterns: list = [
     path("deals/<int:pk>/won/", deal_views.deal_won, name="deal-won"),
     path("deals/<int:pk>/lost/", deal_views.deal_lost, name="deal-lost"),
     path("deals/<int:pk>/reopen/", deal_views.deal_reopen, name="deal-reopen"),
+    path("deals/<int:pk>/delete/", deal_views.deal_delete, name="deal-delete"),
     path("stages/", stage_views.stage_list, name="stage-list"),
     # --- end of pipeline-sales
 ]

@@ -234,6 +234,9 @@ class DealViewSet(VisibleModelViewSet):
             .prefetch_related("products")
         )
 
+    def perform_destroy(self, instance: Deal) -> None:
+        services.deal_delete(by=self.request.user, deal=instance)
+
     def _respond(self, deal: Deal) -> Response:
         deal = self.get_queryset().get(pk=deal.pk)
         return Response(self.get_serializer(deal).data)

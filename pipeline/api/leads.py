@@ -192,6 +192,9 @@ class LeadViewSet(VisibleModelViewSet):
     def get_queryset(self) -> QuerySet[Lead]:
         return super().get_queryset().select_related("owner")
 
+    def perform_destroy(self, instance: Lead) -> None:
+        services.lead_delete(by=self.request.user, lead=instance)
+
     @extend_schema(
         summary="Convert the lead into a client, a contact and a deal (idempotent)",
         request=ConvertSerializer,

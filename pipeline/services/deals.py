@@ -377,6 +377,27 @@ def deal_reopen(
     return deal_move(by=by, deal=deal, stage=stage, expected_version=expected_version)
 
 
+@transaction.atomic
+def deal_delete(*, by: User, deal: Deal) -> None:
+    """Delete a deal entered by mistake (a duplicate); one with paperwork is marked lost instead.
+
+    Quotes would go with it and contracts lose their deal, so a deal that has
+    either is refused. A won deal's client spend is recomputed.
+    """
+    locked = _locked(deal, None)
+    if not (by.has_perm("pipeline.delete_deal") and access_for(by, locked).can_delete):
+        raise PermissionDenied
+    if locked.quotes.exists() or locked.contracts.exists():
+        raise ValidationError(
+            _("This deal has quotes or contracts; mark it lost instead of deleting it.")
+        )
+    won, client_id = locked.stage.kind == Stage.Kind.WON, locked.client_id
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked.delete()
+    if won:
+        client_refresh_spend([client_id])
+
+
 # ------------------------------------------------------------------ client spend
 def _a_year_before(day: date) -> date:
     try:

@@ -222,6 +222,25 @@ def lead_disqualify(*, by: User, lead: Lead, reason: str, expected_version: int 
     )
 
 
+@transaction.atomic
+def lead_delete(*, by: User, lead: Lead) -> None:
+    """Delete a lead entered by mistake; one with a history is disqualified instead.
+
+    A converted lead is where its client came from, and a lead's calls and
+    visits would be deleted with it, so both are refused.
+    """
+    access = get_for_user(by, Lead.objects.all(), for_change=True, pk=lead.pk)
+    if not (by.has_perm("pipeline.delete_lead") and access.can_delete):
+        raise PermissionDenied
+    locked = access.obj
+    if locked.status == LeadStatus.CONVERTED or locked.activities.exists():
+        raise ValidationError(
+            _("This lead has a history (activities or a conversion); disqualify it instead.")
+        )
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked.delete()
+
+
 # -------------------------------------------------------------------- conversion
 _CLIENT_SOURCE = {
     LeadSource.SALES_VISIT: ClientSource.SALES_VISIT,

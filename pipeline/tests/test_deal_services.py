@@ -271,3 +271,22 @@ def test_a_stage_holding_deals_and_the_closing_stages_stay_in_use(org):
     deal = services.deal_create(by=org.rep, client=client, title="t")
     with pytest.raises(ValidationError):
         services.deal_move(by=org.rep, deal=deal, stage=retired, expected_version=deal.version)
+
+
+def test_a_deal_with_paperwork_is_not_deleted_and_a_won_one_takes_its_spend_along(org):
+    from pipeline.models import Quote
+
+    with_quote = DealFactory(owner=org.rep)
+    Quote.objects.create(deal=with_quote, number="Q-1")
+    with pytest.raises(ValidationError):
+        services.deal_delete(by=org.manager, deal=with_quote)
+    with pytest.raises(PermissionDenied):
+        services.deal_delete(by=org.rep, deal=with_quote)  # reps do not delete deals
+    won = DealFactory(
+        owner=org.rep, stage=stage("won"), closed_on=timezone.localdate(), amount=Decimal("5")
+    )
+    services.client_refresh_spend([won.client_id])
+    client = won.client
+    services.deal_delete(by=org.manager, deal=won)
+    client.refresh_from_db()
+    assert client.spend_12m == 0 and not Deal.objects.filter(pk=won.pk).exists()

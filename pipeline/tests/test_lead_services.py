@@ -210,3 +210,22 @@ def test_signup_needs_a_way_to_reach_the_person(org):
     with pytest.raises(ValidationError):
         services.lead_signup(name="No contact")
     assert not Lead.objects.exists()
+
+
+def test_a_lead_with_a_history_is_not_deleted(org):
+    with_visit = LeadFactory(owner=org.rep)
+    Activity.objects.create(
+        type="visit", lead=with_visit, owner=org.rep, start_at=with_visit.created_at
+    )
+    with pytest.raises(ValidationError):
+        services.lead_delete(by=org.am, lead=with_visit)
+    converted = LeadFactory(owner=org.rep)
+    services.lead_convert(lead=converted, by=org.rep)
+    with pytest.raises(ValidationError):
+        services.lead_delete(by=org.am, lead=converted)
+    plain = LeadFactory(owner=org.rep)
+    with pytest.raises(PermissionDenied):
+        services.lead_delete(by=org.rep, lead=plain)
+    services.lead_delete(by=org.am, lead=plain)
+    assert not Lead.objects.filter(pk=plain.pk).exists()
+    assert Activity.objects.filter(lead=with_visit).exists()

@@ -264,6 +264,25 @@ def test_deal_create_per_persona(login, org, records, persona):
         assert response.status_code == 200 and created is None
 
 
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_delete_pages_per_persona(login, org, records, persona):
+    client = login(getattr(org, persona))
+    deletes_deals, deletes_leads = {"director", "manager"}, {"director", "manager", "am"}
+    lead, deal = records["east_lead"], records["east_deal"]
+    for name, obj, allowed in (
+        ("pipeline:lead-delete", lead, deletes_leads),
+        ("pipeline:deal-delete", deal, deletes_deals),
+    ):
+        url = reverse(name, args=[obj.pk])
+        assert _status(client.get(url).status_code) == _expected(persona, allowed), name
+        assert _status(client.post(url).status_code) == _expected(persona, allowed), name
+        assert type(obj).objects.filter(pk=obj.pk).exists() == (persona not in allowed)
+    for obj in (records["north_lead"], records["north_deal"]):
+        name = "pipeline:lead-delete" if isinstance(obj, Lead) else "pipeline:deal-delete"
+        if persona not in SEES_NORTH:
+            assert client.post(reverse(name, args=[obj.pk])).status_code == 404
+
+
 # ----------------------------------------------------------------------- stages
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_the_director_edits_stages(login, org, persona):
@@ -283,10 +302,19 @@ def test_only_the_director_edits_stages(login, org, persona):
         }
     response = client.post(reverse("pipeline:stage-list"), data)
     negotiation.refresh_from_db()
+    added = client.post(
+        reverse("pipeline:stage-list"),
+        {"action": "add", "new-name": "Trial", "new-order": 35, "new-probability": 60},
+    )
+    trial = negotiation.__class__.objects.filter(name="Trial").first()
     if persona == "director":
         assert response.status_code == 302 and negotiation.probability == 70
+        assert added.status_code == 302 and trial.kind == "open" and trial.is_active
+        board = client.get(reverse("pipeline:deal-board")).content.decode()
+        assert 'data-testid="column-trial"' in board
     else:
         assert response.status_code == 403 and negotiation.probability == 75
+        assert added.status_code == 403 and trial is None
 
 
 def test_money_is_shown_in_yuan_with_separators(login, org, records):

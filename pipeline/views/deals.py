@@ -449,6 +449,7 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "deal": deal,
             "can_change": can_change,
             "can_move": can_move,
+            "can_delete": user.has_perm("pipeline.delete_deal") and access.can_delete,
             "open_stages": [s for s in stages if s.kind == Stage.Kind.OPEN],
             "won_stage": next((s for s in stages if s.kind == Stage.Kind.WON), None),
             "lost_stage": next((s for s in stages if s.kind == Stage.Kind.LOST), None),
@@ -544,4 +545,26 @@ def client_options(request: HttpRequest) -> HttpResponse:
         request,
         "pipeline/widgets/_client_options.html",
         {"clients": clients, "q": q},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deal_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    access = _deal_access(request, pk)
+    deal = access.obj
+    if not (request.user.has_perm("pipeline.delete_deal") and access.can_delete):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            services.deal_delete(by=request.user, deal=deal)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("pipeline:deal-detail", pk=deal.pk)
+        messages.success(request, _("Deal “%(deal)s” was deleted.") % {"deal": deal})
+        return redirect("pipeline:deal-list")
+    return render(
+        request,
+        "pipeline/confirm_delete.html",
+        {"object": deal, "cancel_url": deal.get_absolute_url()},
     )

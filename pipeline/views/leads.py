@@ -185,6 +185,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lead": lead,
             "can_change": can_change and lead.status != LeadStatus.CONVERTED,
             "can_convert": services.lead_can_convert(user, lead),
+            "can_delete": user.has_perm("pipeline.delete_lead") and access.can_delete,
             "status_form": LeadStatusForm(initial={"status": lead.status, "version": lead.version}),
             "history": _history(lead),
             "activities": Activity.objects.visible_to(user)
@@ -340,3 +341,25 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("pipeline:deal-detail", pk=result.deal.pk)
     return render(request, "pipeline/leads/convert.html", {"lead": lead, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    access = _lead_access(request, pk)
+    lead = access.obj
+    if not (request.user.has_perm("pipeline.delete_lead") and access.can_delete):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            services.lead_delete(by=request.user, lead=lead)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("pipeline:lead-detail", pk=lead.pk)
+        messages.success(request, _("Lead “%(lead)s” was deleted.") % {"lead": lead})
+        return redirect("pipeline:lead-list")
+    return render(
+        request,
+        "pipeline/confirm_delete.html",
+        {"object": lead, "cancel_url": lead.get_absolute_url()},
+    )
