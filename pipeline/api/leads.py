@@ -40,10 +40,10 @@ class LeadSerializer(VersionedModelSerializer):
         queryset=User.objects.none(), required=False, help_text="A user id; defaults to you."
     )
     status = serializers.ChoiceField(
-        choices=[(v, label) for v, label in LeadStatus.choices if v in services.MANUAL_STATUSES],
+        choices=LeadStatus.choices,
         required=False,
-        help_text="new, contacted or qualified. Use the disqualify and convert actions for the "
-        "others.",
+        help_text="Set it to new, contacted or qualified; disqualify and convert with their "
+        "actions (a PATCH to those answers 400).",
     )
 
     class Meta:
@@ -89,11 +89,6 @@ class LeadSerializer(VersionedModelSerializer):
         if request is not None and request.user.is_authenticated:
             fields["owner"].queryset = deal_services.assignable_owners(request.user)
         return fields
-
-    def to_representation(self, instance: Lead) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["status"] = instance.status  # the read side shows every status
-        return data
 
     def create(self, validated_data: dict[str, Any]) -> Lead:
         validated_data.pop("version", None)

@@ -131,6 +131,10 @@ def test_lead_status_changes_only_through_actions(api, org, records):
     assert response.status_code == 200 and response.json()["status"] == "qualified"
     stale = client.patch(f"/api/v1/leads/{lead.pk}/", {"title": "x", "version": 1}, format="json")
     assert stale.status_code == 409
+    created_converted = client.post(
+        "/api/v1/leads/", {"name": "Shortcut", "status": "converted"}, format="json"
+    )
+    assert created_converted.status_code == 400 and "status" in created_converted.json()
     missing_reason = client.post(
         f"/api/v1/leads/{lead.pk}/disqualify/", {"reason": "", "version": 2}, format="json"
     )
