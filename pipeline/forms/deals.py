@@ -166,8 +166,8 @@ class DealFilterForm(StyledFormMixin, forms.Form):
     amount_min = forms.DecimalField(label=_("amount from"), required=False, min_value=0)
     amount_max = forms.DecimalField(label=_("amount to"), required=False, min_value=0)
 
-    def __init__(self, *args: Any, user: User, stages: list[Stage] | None = None, **kw: Any):
-        super().__init__(*args, **kw)
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = User.objects.visible_to(user).order_by("path")
         self.fields["client"].queryset = Client.objects.visible_to(user)
         self.fields["stage"].queryset = Stage.objects.order_by("order")

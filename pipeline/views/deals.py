@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -307,8 +308,6 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _outcome_initial(deal: Deal, version: int) -> dict[str, Any]:
-    from django.utils import timezone
-
     return {
         "closed_on": timezone.localdate(),
         "amount": deal.amount,
