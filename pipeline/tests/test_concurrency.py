@@ -15,10 +15,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection, connections, transaction
 
+from clients.models import Client
 from pipeline.models import Deal, DealStageChange
 from pipeline.services import deals as services
+from pipeline.services import leads as lead_services
 from pipeline.tests.defaults import restore_defaults
-from pipeline.tests.factories import DealFactory, stage
+from pipeline.tests.factories import DealFactory, LeadFactory, stage
 from salesorg.lib.concurrency import StaleWrite
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -109,3 +111,23 @@ def test_the_second_mover_waits_for_the_first_and_then_gets_a_conflict(org):
     deal.refresh_from_db()
     assert deal.stage.code == "proposal" and deal.amount == Decimal("10")
     assert deal.version == 2
+
+
+def test_two_conversions_at_once_make_one_client_contact_and_deal(org):
+    lead = LeadFactory(owner=org.rep, company="Twice Co")
+    start = threading.Barrier(2)
+
+    def convert(user):
+        start.wait()
+        return lead_services.lead_convert(lead=lead, by=user)
+
+    results: dict = {}
+    threads = [_run(convert, results, "rep", org.rep), _run(convert, results, "am", org.am)]
+    for t in threads:
+        t.join(timeout=30)
+    created = sorted(r.created for r in results.values())
+    assert created == [False, True], results
+    first, second = results.values()
+    assert first.deal == second.deal and first.client == second.client
+    assert Client.objects.filter(name="Twice Co").count() == 1
+    assert Deal.objects.filter(client__name="Twice Co").count() == 1
