@@ -4,10 +4,17 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from pipeline.api import deals as deal_api  # pipeline-sales
+from pipeline.api import leads as lead_api  # pipeline-sales
 
 router = DefaultRouter()
 router.register("users", accounts_api.UserViewSet, basename="user")
 router.register("teams", accounts_api.TeamViewSet, basename="team")
+# --- leads, deals and stages (pipeline-sales)
+router.register("leads", lead_api.LeadViewSet, basename="lead")
+router.register("deals", deal_api.DealViewSet, basename="deal")
+router.register("stages", deal_api.StageViewSet, basename="stage")
+# --- end of pipeline-sales
 
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
