@@ -19,16 +19,10 @@ from clients.models import Client
 from pipeline.models import Deal, DealStageChange
 from pipeline.services import deals as services
 from pipeline.services import leads as lead_services
-from pipeline.tests.defaults import restore_defaults
 from pipeline.tests.factories import DealFactory, LeadFactory, stage
 from salesorg.lib.concurrency import StaleWrite
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _defaults(transactional_db):
-    restore_defaults()
 
 
 def _run(target, results: dict, name: str, *args) -> threading.Thread:

@@ -12,7 +12,6 @@ import pytest
 from accounts.models import User
 from clients.models import Client, Contact
 from pipeline.models import Deal, DealStageChange, Lead, LeadStatus
-from pipeline.tests.defaults import restore_defaults
 from pipeline.tests.factories import ClientFactory, DealFactory, LeadFactory
 from tests.e2e.conftest import sign_in
 
@@ -21,7 +20,6 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def rep1(demo_company) -> User:
-    restore_defaults()  # an earlier browser test's flush took the stages and role groups
     return User.objects.get(username="rep1")
 
 

@@ -1,10 +1,11 @@
-"""Put back the data the migrations create, for tests on a flushed database.
+"""Put back the reference data the data migrations create.
 
-A transactional test (threads, the browser's live server) ends with a flush that
-empties every table, the stages and the role groups the data migrations made
-included. Tests that run after one — in whatever order xdist hands them out —
-call ``restore_defaults()`` first. It is idempotent and uses the live registry
-without touching it (``apply_role_defaults`` is for migrations only).
+A transactional test (threads, a real worker, the browser's live server) ends
+with a flush that empties every table — the role groups and the pipeline
+stages included. The root ``conftest.py`` calls ``restore()`` before the next
+test that uses the database. It is idempotent and reads the same lists the
+migrations use; it works on the live app registry (``apply_role_defaults`` is
+for migrations' historical registry only).
 """
 
 from __future__ import annotations
@@ -15,13 +16,18 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
 from accounts.roles import ROLE_PERMISSIONS, group_name
-from pipeline.models import Stage
-
-_STAGES = importlib.import_module("pipeline.migrations.0002_stages_and_role_permissions").STAGES
 
 
-def restore_defaults() -> None:
-    for code, name, name_zh, order, probability, kind in _STAGES:
+def _migration(app: str, name: str):
+    return importlib.import_module(f"{app}.migrations.{name}")
+
+
+def restore() -> None:
+    from pipeline.models import Stage
+
+    for code, name, name_zh, order, probability, kind in _migration(
+        "pipeline", "0002_stages_and_role_permissions"
+    ).STAGES:
         Stage.objects.get_or_create(
             code=code,
             defaults={
