@@ -4,10 +4,18 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from pipeline.api import activities as activity_api
+from pipeline.api import products as product_api
+from pipeline.api import targets as target_api
 
 router = DefaultRouter()
 router.register("users", accounts_api.UserViewSet, basename="user")
 router.register("teams", accounts_api.TeamViewSet, basename="team")
+# --- activities, products, targets (pipeline-activities) ---
+router.register("activities", activity_api.ActivityViewSet, basename="activity")
+router.register("products", product_api.ProductViewSet, basename="product")
+router.register("targets", target_api.TargetViewSet, basename="target")
+# --- end pipeline-activities ---
 
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),

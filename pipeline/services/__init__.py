@@ -1,0 +1,1 @@
+"""Workflows of the pipeline app, one module per area (activities, targets, deals, ...)."""
