@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from pipeline.models import Product, ProductMaterial
@@ -44,8 +45,8 @@ class MaterialForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["title"].required = False
-        self.fields["file"].help_text = _("%(types)s; up to %(mb)s MB.") % {
+        self.fields["file"].help_text = _("%(types)s; up to %(size)s.") % {
             "types": ", ".join(allowed_extensions()),
-            "mb": max_bytes() // (1024 * 1024),
+            "size": filesizeformat(max_bytes()),
         }
         self.fields["file"].widget.attrs["accept"] = ",".join(allowed_extensions())

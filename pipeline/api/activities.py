@@ -81,7 +81,7 @@ class ActivitySerializer(VersionedModelSerializer):
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
+        if request is not None and request.user.is_authenticated and request.method != "GET":
             # Someone else's record reads as an unknown id: ids cannot be probed.
             user = request.user
             fields["client"].queryset = Client.objects.visible_to(user)

@@ -7,7 +7,6 @@ set answers 403, one they do not see 404.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -29,7 +28,10 @@ class TargetPermission(permissions.BasePermission):
             return False
         if request.method in permissions.SAFE_METHODS:
             return user.has_perm("pipeline.view_target")
-        return user.has_perm("pipeline.set_target")
+        if request.method == "POST":
+            return user.has_perm("pipeline.set_target")
+        # Changes to one target: look it up first, so one the caller does not see is a 404.
+        return True
 
     def has_object_permission(self, request: Request, view: Any, obj: Target) -> bool:
         if request.method in permissions.SAFE_METHODS:
@@ -66,7 +68,8 @@ class TargetSerializer(serializers.ModelSerializer):
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
+        if request is not None and request.user.is_authenticated and request.method != "GET":
+            # Someone else's person or team reads as an unknown id.
             fields["user"].queryset = User.objects.visible_to(request.user)
             fields["team"].queryset = Team.objects.visible_to(request.user)
         return fields
@@ -79,13 +82,13 @@ class TargetSerializer(serializers.ModelSerializer):
         return known[obj.pk]
 
     @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2))
-    def get_won_revenue(self, obj: Target) -> Decimal:
-        return self._attainment(obj).won
+    def get_won_revenue(self, obj: Target) -> str:
+        return f"{self._attainment(obj).won:.2f}"
 
     @extend_schema_field(serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True))
-    def get_attainment(self, obj: Target) -> Decimal | None:
+    def get_attainment(self, obj: Target) -> str | None:
         ratio = self._attainment(obj).ratio
-        return None if ratio is None else ratio.quantize(Decimal("0.0001"))
+        return None if ratio is None else f"{ratio:.4f}"
 
     def create(self, validated_data: dict[str, Any]) -> Target:
         return services.target_create(by=self.context["request"].user, **validated_data)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from pipeline.models import Product, ProductMaterial
@@ -59,8 +60,8 @@ def validate_material_file(upload: UploadedFile) -> None:
     if upload.size is not None and upload.size > limit:
         raise ValidationError(
             {
-                "file": _("The file is %(size)s MB; at most %(limit)s MB are accepted.")
-                % {"size": round(upload.size / 1024 / 1024, 1), "limit": limit // (1024 * 1024)}
+                "file": _("The file is %(size)s; at most %(limit)s are accepted.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             }
         )
     if not upload.size:

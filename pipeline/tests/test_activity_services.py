@@ -97,7 +97,11 @@ def test_an_older_visit_does_not_move_the_cadence_back(org):
 def test_calls_and_planned_visits_do_not_move_the_cadence(org):
     client = ClientFactory(owner=org.rep, cadence=Cadence.WEEKLY)
     services.activity_create(
-        by=org.rep, type=ActivityType.CALL, client=client, outcome="Called", start_at=at(2026, 5, 1, 9)
+        by=org.rep,
+        type=ActivityType.CALL,
+        client=client,
+        outcome="Called",
+        start_at=at(2026, 5, 1, 9),
     )
     with time_machine.travel(at(2026, 5, 1, 12, 0), tick=False):
         visit(org, client, at(2026, 5, 8, 10, 0), status=Activity.Status.PLANNED)
@@ -195,8 +199,12 @@ def test_defaults_and_links(org):
         contact=contact,
         outcome="Showed it",
         objections=[
-            {"objection": "Too expensive", "confirmed_understanding": "Budget is fixed",
-             "response": "Payment in stages", "resolved": True},
+            {
+                "objection": "Too expensive",
+                "confirmed_understanding": "Budget is fixed",
+                "response": "Payment in stages",
+                "resolved": True,
+            },
             {"objection": "  ", "response": ""},
         ],
         products=[product],

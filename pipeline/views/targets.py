@@ -264,12 +264,12 @@ def _breakdown_url(target: Target) -> str:
 
 def _settable_target(request: HttpRequest, pk: int) -> Target:
     """404 when the target is not visible, 403 when visible but not the user's to set."""
-    _require(request, "pipeline.set_target")
     target = (
         Target.objects.visible_to(request.user).select_related("user", "team").filter(pk=pk).first()
     )
     if target is None:
         raise Http404
+    _require(request, "pipeline.set_target")
     if not services.may_set(request.user, user=target.user, team=target.team):
         raise PermissionDenied
     return target
