@@ -138,11 +138,13 @@ class ActivityForm(StyledFormMixin, VersionedFormMixin, forms.ModelForm):
             url_name="pipeline:activity-pick-client", model=Client
         )
         picker.queryset = clients
+        picker.is_required = False
         self.fields["lead"].queryset = leads
         self.fields["lead"].widget = lead_picker = RecordPicker(
             url_name="pipeline:activity-pick-lead", model=Lead
         )
         lead_picker.queryset = leads
+        lead_picker.is_required = False
         client_id = _selected_id(self, "client")
         self.fields["deal"].queryset = (
             Deal.objects.visible_to(user).filter(client_id=client_id).select_related("stage")
@@ -192,7 +194,9 @@ class ObjectionForm(StyledFormMixin, forms.Form):
     )
 
 
-ObjectionFormSet = forms.formset_factory(ObjectionForm, extra=1, can_delete=True)
+ObjectionFormSet = forms.formset_factory(
+    ObjectionForm, extra=1, can_delete=True, can_delete_extra=False
+)
 
 
 def objection_rows(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
@@ -249,6 +253,7 @@ class QuickLogForm(StyledFormMixin, forms.Form):
             url_name="pipeline:activity-pick-client", model=Client
         )
         picker.queryset = clients
+        picker.is_required = True
         picker.recent = recent
         self.fields["type"].widget.attrs.update({"data-activity-type": "1", "class": "btn-check"})
 

@@ -525,9 +525,11 @@ def breakdown(*, by: User, team: Team | None, period: str, start: date, today: d
         .values_list("pk", flat=True)
     )
     parent.can_set = can_set_company_target(by) if team is None else team.pk in setter_teams
+    scope = by.visibility_scope
     for row in children:
         if row.user:
-            row.actuals = actuals.get(row.user.pk)
+            if scope.everything or row.user.pk in scope.user_ids:
+                row.actuals = actuals.get(row.user.pk)
             row.can_set = row.user.pk in setter_users
         else:
             row.can_set = row.team.pk in setter_teams

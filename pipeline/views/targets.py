@@ -346,6 +346,10 @@ def target_breakdown(request: HttpRequest) -> HttpResponse:
         start = services.period_start_for(period, chosen)
     team = None
     team_id = _int(request, "team")
+    if team_id is None and not user.sees_everything and "team" not in request.GET:
+        # Start where the user stands: the team they lead, else their own.
+        led = services.led_teams(user).order_by("path").first()
+        team_id = led.pk if led else user.team_id
     if team_id is not None:
         team = Team.objects.visible_to(user).filter(pk=team_id).first()
         if team is None:
