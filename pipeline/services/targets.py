@@ -456,14 +456,23 @@ class Breakdown:
         return self.parent.revenue_target - self.children_total
 
 
-def breakdown(*, by: User, team: Team | None, period: str, start: date, today: date) -> Breakdown:
+def breakdown(
+    *,
+    by: User,
+    team: Team | None,
+    period: str,
+    start: date,
+    today: date,
+    visible_teams: TeamQuerySet | None = None,
+) -> Breakdown:
     """A node (the company, or a team) with its children: sub-teams and direct members.
 
     Only what ``by`` may see is listed (visible teams, people and targets).
     Costs a fixed number of queries: children, targets, won revenue, actuals.
     """
     start, end = period_bounds(period, start)
-    visible_teams = Team.objects.visible_to(by)
+    if visible_teams is None:
+        visible_teams = Team.objects.visible_to(by)
     visible_people = User.objects.visible_to(by).active()
     if team is None:
         parent = BreakdownRow(kind="company", label=str(_("Company")))

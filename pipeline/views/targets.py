@@ -350,15 +350,18 @@ def target_breakdown(request: HttpRequest) -> HttpResponse:
         # Start where the user stands: the team they lead, else their own.
         led = services.led_teams(user).order_by("path").first()
         team_id = led.pk if led else user.team_id
+    teams = Team.objects.visible_to(user)  # one query for the ids, reused below
     if team_id is not None:
-        team = Team.objects.visible_to(user).filter(pk=team_id).first()
+        team = teams.filter(pk=team_id).first()
         if team is None:
             raise Http404
         if team.kind == Team.Kind.COMPANY:
             team = None
-    result = services.breakdown(by=user, team=team, period=period, start=start, today=today)
+    result = services.breakdown(
+        by=user, team=team, period=period, start=start, today=today, visible_teams=teams
+    )
     ancestors = (
-        list(Team.objects.visible_to(user).filter(pk__in=team.ancestor_pks).order_by("path"))
+        list(teams.filter(pk__in=team.ancestor_pks).order_by("path"))
         if team
         else []
     )
