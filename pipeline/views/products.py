@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pipeline.models import Product, ProductMaterial
@@ -68,14 +69,14 @@ def product_list(request: HttpRequest) -> HttpResponse:
             "products",
             [
                 _("Code"),
-                _("Name"),
+                pgettext("thing", "Name"),
                 _("Category"),
                 _("Unit price"),
                 _("Currency"),
                 _("Feature"),
                 _("Advantage"),
                 _("Benefit"),
-                _("Active"),
+                pgettext("product", "Active"),
             ],
             (
                 (
