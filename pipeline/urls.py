@@ -1,6 +1,7 @@
 from django.urls import path
 
 from pipeline.views import activities as activity_views
+from pipeline.views import events as event_views
 from pipeline.views import products as product_views
 from pipeline.views import targets as target_views
 
@@ -42,5 +43,8 @@ urlpatterns += [
     path("targets/breakdown/", target_views.target_breakdown, name="target-breakdown"),
     path("targets/<int:pk>/edit/", target_views.target_edit, name="target-edit"),
     path("targets/<int:pk>/delete/", target_views.target_delete, name="target-delete"),
+    path("events/", event_views.event_list, name="event-list"),
+    path("events/new/", event_views.event_create, name="event-create"),
+    path("events/<int:pk>/edit/", event_views.event_edit, name="event-edit"),
 ]
 # --- end pipeline-activities -----------------------------------------------------------

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clients.models import Cadence, Client
-from pipeline.models import Activity, Objection, Target
+from pipeline.models import Activity, Event, Objection, Target
 from pipeline.tests.activity_factories import DealFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +74,9 @@ def grow(org, size: int) -> None:
         )
     for i in range(size):
         ProductFactory(category=f"Cat {i % 3}")
+        Event.objects.create(
+            name=f"Fair {i}", kind="trade_show", starts_on=date(2026, 6, 1), owner=org.support
+        )
 
 
 def queries(client, url: str, **headers) -> int:
@@ -97,6 +100,7 @@ CASES = [
     ("rep", "pipeline:activity-quick", "", 9),
     ("rep", "pipeline:activity-pick-client", "?q=client", 7),
     ("manager", "pipeline:product-list", "", 7),
+    ("support", "pipeline:event-list", "", 7),
     ("manager", "pipeline:target-list", "", 16),
     ("manager", "pipeline:target-breakdown", "?period=month&start=2026-06", 18),
     ("director", "pipeline:target-breakdown", "?period=month&start=2026-06", 16),

@@ -360,11 +360,7 @@ def target_breakdown(request: HttpRequest) -> HttpResponse:
     result = services.breakdown(
         by=user, team=team, period=period, start=start, today=today, visible_teams=teams
     )
-    ancestors = (
-        list(teams.filter(pk__in=team.ancestor_pks).order_by("path"))
-        if team
-        else []
-    )
+    ancestors = list(teams.filter(pk__in=team.ancestor_pks).order_by("path")) if team else []
     return render(
         request,
         "pipeline/targets/breakdown.html",
