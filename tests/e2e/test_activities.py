@@ -1,5 +1,6 @@
 """A rep on the road logs a visit with SPIN notes from a phone, and finds it on
-the client's activities; the week calendar is a day list on the same phone."""
+the client's activities; the week calendar is a day list on the same phone;
+the full activity form picks a client, its deal and contact, and objections."""
 
 import re
 from datetime import timedelta
@@ -8,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from clients.models import Cadence, Client
+from clients.models import Cadence, Client, Contact
 from pipeline.models import Activity
+from pipeline.tests.activity_factories import DealFactory
 from tests.e2e.conftest import PHONE, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("data_migrations")]
@@ -128,3 +130,41 @@ def test_the_week_calendar_is_a_day_list_on_a_phone(phone_page, demo_company):
     )
     assert phone_page.locator(f'input[name=client][value="{customer.pk}"]').is_checked()
     assert phone_page.locator('input[name=type][value="visit"]').is_checked()
+
+
+def test_the_full_form_links_a_deal_and_contact_and_records_objections(page, demo_company):
+    rep = User.objects.get(username="rep1")
+    customer = Client.objects.create(name="Hangzhou Widget Works", owner=rep)
+    Contact.objects.create(client=customer, name="Ms Fang")
+    deal = DealFactory(client=customer, owner=rep, title="Pilot line")
+    sign_in(page, "rep1")
+    page.wait_for_url(re.compile(r"/dashboard/rep/$"))
+    page.goto("/pipeline/activities/new/")
+
+    spin = page.locator("[data-for-types='visit meeting']")
+    assert spin.is_hidden()
+    page.select_option("#id_type", "meeting")
+    assert spin.is_visible()
+
+    page.get_by_test_id("pick-search-client").fill("widget")
+    page.get_by_test_id("pick-result").first.click()
+    option = page.locator("#id_deal option", has_text="Pilot line")
+    option.wait_for(state="attached")  # the client's deals arrive with htmx
+    page.select_option("#id_deal", label=option.inner_text())
+    page.select_option("#id_contact", label="Ms Fang")
+    page.get_by_label("Outcome").fill("Agreed on a pilot")
+    page.get_by_label("Problem").fill("Audits take a week")
+    page.get_by_role("button", name="Add another objection").click()
+    page.locator("#id_objections-0-objection").fill("Too expensive")
+    page.locator("#id_objections-1-objection").fill("No time to train")
+    page.get_by_test_id("save").click()
+
+    page.wait_for_url(re.compile(r"/pipeline/activities/\d+/$"))
+    activity = Activity.objects.get()
+    assert (activity.type, activity.deal, activity.contact.name) == ("meeting", deal, "Ms Fang")
+    assert sorted(activity.objections.values_list("objection", flat=True)) == [
+        "No time to train",
+        "Too expensive",
+    ]
+    assert "Audits take a week" in page.get_by_test_id("spin").inner_text()
+    assert page.console_errors == []
