@@ -319,6 +319,18 @@ def test_marking_done_from_the_list_with_htmx(login, org):
     assert "Only a planned activity" in stale.content.decode()
 
 
+def test_marking_done_without_htmx_returns_only_to_this_site(login, org):
+    planned = ActivityFactory(client=ClientFactory(owner=org.rep), status="planned")
+    web = login(org.rep)
+    response = web.post(
+        reverse("pipeline:activity-complete", args=[planned.pk]),
+        {"version": planned.version, "next": "https://evil.example/phish"},
+    )
+    assert response["Location"] == reverse("pipeline:activity-detail", args=[planned.pk])
+    planned.refresh_from_db()
+    assert planned.status == "done"
+
+
 def test_deleting_an_activity(login, org):
     activity = ActivityFactory(client=ClientFactory(owner=org.rep))
     web = login(org.rep)
