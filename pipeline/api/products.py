@@ -37,11 +37,15 @@ class ModelRolePermission(permissions.BasePermission):
 
 
 class ProductMaterialSerializer(serializers.ModelSerializer):
+    """A sales material; uploaded as multipart (``file``), read back with a download link."""
+
     download_url = serializers.SerializerMethodField()
+    file = serializers.FileField(write_only=True)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     class Meta:
         model = ProductMaterial
-        fields = ["id", "kind", "title", "download_url", "uploaded_at"]
+        fields = ["id", "kind", "title", "file", "download_url", "uploaded_at"]
 
     def get_download_url(self, obj: ProductMaterial) -> str:
         return reverse("pipeline:material-download", args=[obj.pk])
@@ -68,12 +72,6 @@ class ProductSerializer(serializers.ModelSerializer):
         ]
 
 
-class MaterialUploadSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ProductMaterial.Kind.choices)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    file = serializers.FileField()
-
-
 class ProductViewSet(viewsets.ModelViewSet):
     """The product catalogue with feature / advantage / benefit and sales materials."""
 
@@ -97,12 +95,12 @@ class ProductViewSet(viewsets.ModelViewSet):
                 {"detail": "This product is on quotes; deactivate it (is_active=false) instead."}
             ) from None
 
-    @extend_schema(request=MaterialUploadSerializer, responses={201: ProductMaterialSerializer})
+    @extend_schema(request=ProductMaterialSerializer, responses={201: ProductMaterialSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def materials(self, request: Request, pk: str | None = None) -> Response:
         """Upload a brochure, spec sheet, case study, demo deck or toolkit (multipart)."""
         product = self.get_object()
-        body = MaterialUploadSerializer(data=request.data)
+        body = ProductMaterialSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         material = material_services.material_add(
             by=request.user, product=product, **body.validated_data
