@@ -9,7 +9,12 @@ from rest_framework.test import APIClient
 
 from clients.models import Cadence
 from pipeline.models import Activity
-from pipeline.tests.activity_factories import ActivityFactory, ClientFactory, DealFactory
+from pipeline.tests.activity_factories import (
+    ActivityFactory,
+    ClientFactory,
+    DealFactory,
+    LeadFactory,
+)
 from pipeline.tests.test_activity_pages import CHANGES_REPS, PERSONAS, SEES
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +132,21 @@ def test_a_visit_with_objections_through_the_api_moves_the_cadence(api, org):
     assert response.json()["objections"][0]["objection"] == "Too slow"
     customer.refresh_from_db()
     assert customer.next_visit_due == date(2026, 5, 1)
+
+
+def test_an_activity_with_a_lead(api, org):
+    lead = LeadFactory(owner=org.rep, name="Ms Qian")
+    response = api(org.rep).post(
+        "/api/v1/activities/", {"type": "email", "lead": lead.pk, "subject": "Intro"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    body = api(org.rep).get(f"/api/v1/activities/{response.json()['id']}/").json()
+    assert (body["lead_name"], body["client"], body["client_name"]) == ("Ms Qian", None, "")
+    hidden = LeadFactory(owner=org.outsider)
+    refused = api(org.rep).post(
+        "/api/v1/activities/", {"type": "email", "lead": hidden.pk}, format="json"
+    )
+    assert refused.status_code == 400 and "lead" in refused.json()
 
 
 def test_complete_action(api, org):

@@ -90,9 +90,9 @@ def queries(client, url: str, **headers) -> int:
 
 CASES = [
     # (persona, url name or path, query string, pinned maximum)
-    ("manager", "pipeline:activity-list", "", 9),
-    ("manager", "pipeline:activity-list", "?type=visit&status=done&sort=client", 9),
-    ("rep", "pipeline:activity-list", "", 8),
+    ("manager", "pipeline:activity-list", "", 8),
+    ("manager", "pipeline:activity-list", "?type=visit&status=done&sort=client", 8),
+    ("rep", "pipeline:activity-list", "", 7),
     ("manager", "pipeline:activity-calendar", "?week=2026-W24&who=team", 7),
     ("rep", "pipeline:activity-calendar", "?week=2026-W24", 6),
     ("am", "pipeline:cadence", "", 9),
@@ -100,11 +100,11 @@ CASES = [
     ("rep", "pipeline:activity-quick", "", 9),
     ("rep", "pipeline:activity-pick-client", "?q=client", 7),
     ("manager", "pipeline:product-list", "", 7),
-    ("support", "pipeline:event-list", "", 7),
+    ("support", "pipeline:event-list", "", 6),
     ("manager", "pipeline:target-list", "", 16),
     ("manager", "pipeline:target-breakdown", "?period=month&start=2026-06", 18),
-    ("director", "pipeline:target-breakdown", "?period=month&start=2026-06", 16),
-    ("manager", "/api/v1/activities/", "", 8),
+    ("director", "pipeline:target-breakdown", "?period=month&start=2026-06", 12),
+    ("manager", "/api/v1/activities/", "", 7),
     ("rep", "/api/v1/activities/", "?type=visit", 7),
     ("manager", "/api/v1/products/", "", 7),
     ("manager", "/api/v1/targets/", "", 9),

@@ -364,7 +364,8 @@ def recent_clients(user: User, limit: int = 6) -> list[Client]:
     """The clients ``user`` logged something with lately, newest first (two queries)."""
     since = timezone.now() - timedelta(days=60)
     rows = list(
-        Activity.objects.filter(owner=user, client__isnull=False, start_at__gte=since)
+        Activity.objects.visible_to(user)
+        .filter(owner=user, client__isnull=False, start_at__gte=since)
         .values("client_id")
         .annotate(last=Max("start_at"))
         .order_by("-last")[: limit * 2]
