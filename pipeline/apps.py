@@ -7,8 +7,5 @@ class PipelineConfig(AppConfig):
     verbose_name = _("Pipeline")
 
     def ready(self) -> None:
-        # --- deals and leads on the client timeline (pipeline-sales)
-        from pipeline.timeline import register_sales_providers
-
-        register_sales_providers()
-        # --- end of pipeline-sales
+        # Register the pipeline's providers on the client timeline.
+        from pipeline import timeline  # noqa: F401

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from clients.timeline import TimelineEntry, register
@@ -86,9 +87,42 @@ def converted_lead_entries(client: Client, user: User, limit: int) -> Iterable[T
         )
 
 
-def register_sales_providers() -> None:
-    register(deal_entries)
-    register(converted_lead_entries)
+register(deal_entries)
+register(converted_lead_entries)
 
 
 # --- end of deals and converted leads --------------------------------------------
+
+
+# --- activities (pipeline-activities) ------------------------------------------------
+@register
+def activity_entries(client: Client, user: User, limit: int) -> Iterable[TimelineEntry]:
+    """Calls, visits, demos and meetings with the client that the user may see."""
+    from pipeline.models import Activity
+    from pipeline.templatetags.activity_tags import TYPE_ICONS
+
+    activities = (
+        Activity.objects.visible_to(user)
+        .filter(client=client)
+        .exclude(status=Activity.Status.CANCELLED)
+        .select_related("owner")
+        .order_by("-start_at", "-pk")[:limit]
+    )
+    for activity in activities:
+        title = activity.get_type_display()
+        if activity.subject:
+            title = f"{title}: {activity.subject}"
+        if activity.status == Activity.Status.PLANNED:
+            title = f"{title} ({activity.get_status_display()})"
+        yield TimelineEntry(
+            at=activity.start_at,
+            kind="activity",
+            title=title,
+            url=reverse("pipeline:activity-detail", args=[activity.pk]),
+            summary=Truncator(activity.outcome).chars(200),
+            icon=TYPE_ICONS.get(activity.type, "•"),
+            actor=str(activity.owner),
+        )
+
+
+# --- end activities ----------------------------------------------------------------------

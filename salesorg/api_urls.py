@@ -4,8 +4,11 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
-from pipeline.api import deals as deal_api  # pipeline-sales
-from pipeline.api import leads as lead_api  # pipeline-sales
+from pipeline.api import activities as activity_api
+from pipeline.api import deals as deal_api
+from pipeline.api import leads as lead_api
+from pipeline.api import products as product_api
+from pipeline.api import targets as target_api
 
 router = DefaultRouter()
 router.register("users", accounts_api.UserViewSet, basename="user")
@@ -15,6 +18,11 @@ router.register("leads", lead_api.LeadViewSet, basename="lead")
 router.register("deals", deal_api.DealViewSet, basename="deal")
 router.register("stages", deal_api.StageViewSet, basename="stage")
 # --- end of pipeline-sales
+# --- activities, products, targets (pipeline-activities) ---
+router.register("activities", activity_api.ActivityViewSet, basename="activity")
+router.register("products", product_api.ProductViewSet, basename="product")
+router.register("targets", target_api.TargetViewSet, basename="target")
+# --- end pipeline-activities ---
 
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
