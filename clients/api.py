@@ -56,6 +56,16 @@ class NotYoursBeforeNotAllowed(VisibleObjectPermission):
 _CONFLICT = OpenApiResponse(description="The record changed since you read it (stale `version`).")
 
 
+def _is_write(request: Request | None) -> bool:
+    """Whether the serializer will validate input (the visible-only choices are
+    only needed then; building them costs a query on every read)."""
+    return (
+        request is not None
+        and request.user.is_authenticated
+        and request.method not in permissions.SAFE_METHODS
+    )
+
+
 class ClientSerializer(VersionedModelSerializer):
     tags = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Tag.objects.all())
     rfm_score = serializers.CharField(read_only=True)
@@ -104,7 +114,7 @@ class ClientSerializer(VersionedModelSerializer):
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
+        if _is_write(request):
             # An id the caller cannot see reads as "does not exist": no probing.
             visible_users = User.objects.visible_to(request.user)
             fields["owner"].queryset = visible_users
@@ -115,6 +125,18 @@ class ClientSerializer(VersionedModelSerializer):
 
     def get_unique_together_validators(self) -> list[Any]:
         return []
+
+    def validate_registration_number(self, value: str) -> str:
+        """Reported with the other field errors (the service checks it again)."""
+        number = (value or "").strip().upper()
+        if number:
+            instance = self.instance if isinstance(self.instance, Client) else None
+            taken = services.registration_number_taken_message(
+                self.context["request"].user, number, instance.pk if instance else None
+            )
+            if taken:
+                raise serializers.ValidationError(taken)
+        return value
 
     def create(self, validated_data: dict[str, Any]) -> Client:
         validated_data.pop("version", None)
@@ -153,7 +175,7 @@ class ContactSerializer(VersionedModelSerializer):
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
+        if _is_write(request):
             fields["client"].queryset = Client.objects.visible_to(request.user)
         if self.instance is not None and not isinstance(self.instance, list | QuerySet):
             fields["client"].read_only = True

@@ -27,6 +27,16 @@ MAX_TERM = 100
 _PHONE_TERM = re.compile(r"[\d\s+()\-.]+")
 
 
+def _phone_core(term: str) -> str:
+    """The digits of a typed phone without country code or trunk zero, so that
+    "021-5555-0001", "+86 21 5555 0001" and "2155550001" find the same number
+    however it was stored (``phone_normalized`` keeps a landline's 86 or 0)."""
+    digits = normalize_phone(term)
+    if term.strip().startswith("+86") and digits.startswith("86"):
+        digits = digits[2:]
+    return digits.lstrip("0")
+
+
 def search_clients(qs: QuerySet[Client], term: str) -> QuerySet[Client]:
     """Clients whose name (as typed or normalised), registration number, phone or
     e-mail contains ``term``, or who have a contact whose name, phone or e-mail does.
@@ -48,7 +58,7 @@ def search_clients(qs: QuerySet[Client], term: str) -> QuerySet[Client]:
     normalized = normalize_name(term)
     if normalized:
         condition |= Q(name_normalized__contains=normalized)
-    digits = normalize_phone(term)
+    digits = _phone_core(term)
     phone_like = len(digits) >= 3 and _PHONE_TERM.fullmatch(term) is not None
     contact_condition = Q(name__icontains=term) | Q(email__contains=lowered)
     if phone_like:

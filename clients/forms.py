@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team, User
 from clients import services
 from clients.models import Client, Contact, Tag
+from clients.validators import validate_phone
 from salesorg.lib.forms import StyledFormMixin, VersionedFormMixin
 
 
@@ -42,6 +43,17 @@ class SearchSelect(forms.Select):
 
 
 class ModelFormWithoutModelValidation(forms.ModelForm):
+    #: Model validators also run on the form, so a malformed phone is reported
+    #: together with the form's own errors (the service checks them again).
+    model_validated_fields: tuple[str, ...] = ("phone", "registration_number")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        opts = self._meta.model._meta
+        for name in self.model_validated_fields:
+            if name in self.fields:
+                self.fields[name].validators.extend(opts.get_field(name).validators)
+
     def _post_clean(self) -> None:
         """The service validates the record; see the module docstring."""
 
@@ -133,6 +145,16 @@ class ClientForm(StyledFormMixin, VersionedFormMixin, ModelFormWithoutModelValid
         # StyledFormMixin ran before the widget was swapped.
         referred.widget.attrs["class"] = "form-select"
 
+    def clean_registration_number(self) -> str:
+        """Reported with the other field errors (the service checks it again)."""
+        value = self.cleaned_data.get("registration_number") or ""
+        number = value.strip().upper()
+        if number:
+            taken = services.registration_number_taken_message(self.actor, number, self.instance.pk)
+            if taken:
+                raise forms.ValidationError(taken)
+        return value
+
     def service_kwargs(self) -> dict[str, Any]:
         """The cleaned data as keyword arguments of ``client_create``/``client_update``."""
         data = self.cleaned_data
@@ -180,6 +202,7 @@ class FirstContactForm(StyledFormMixin, forms.Form):
         label=_("phone"),
         max_length=40,
         required=False,
+        validators=[validate_phone],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     email = forms.EmailField(label=_("e-mail"), required=False)

@@ -340,10 +340,10 @@ def client_create(
     client = Client(owner=by, created_by=by)
     changed = _apply(by, client, fields, writable_client_fields(by), CLIENT_FIELDS)
     _check_assignments(by, client, changed)
-    if "region" not in fields and client.owner_id:
-        owner = client.owner if client.owner_id != by.pk else by
-        region = owner.region
-        client.region = region
+    if client.region_id is None:
+        # Default to the owner's region, which is where support maintains it.
+        owner = by if client.owner_id == by.pk else client.owner
+        client.region = owner.region
     _validate_client(by, client)
     client._history_user = by
     _save_unique(client, client.save)

@@ -101,8 +101,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "owners": people,
             "account_managers": [p for p in people if p.role == Role.ACCOUNT_MANAGER],
             "tags": Tag.objects.all(),
-            "industries": Client.objects.visible_to(request.user)
-            .exclude(industry="")
+            # From the filter set's visible queryset: no second grant lookup.
+            "industries": filterset.queryset.exclude(industry="")
             .order_by("industry")
             .values_list("industry", flat=True)
             .distinct()[:INDUSTRY_CHOICES_LIMIT],
