@@ -150,7 +150,7 @@ DETAIL_QUERIES = 13
 
 def _busy_client(org, contacts: int, edits: int) -> Client:
     client = services.client_create(by=org.rep, name="Busy Co", tags=[TagFactory(name="t")])
-    for i in range(contacts):
+    for _ in range(contacts):
         ContactFactory(client=client)
     for i in range(edits):
         services.client_update(

@@ -304,3 +304,11 @@ def test_list_query_count_is_constant(login, org, size, django_assert_num_querie
     # + the contact match of the search, + checking the chosen tag exists
     with django_assert_num_queries(LIST_QUERIES + 2):
         client.get("/clients/", {"search": "bulk 00", "tag": 1, "overdue": "false"})
+
+
+def test_the_list_speaks_chinese(login, org, catalogue):
+    client = login(org.rep)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/clients/"})
+    html = client.get("/clients/").content.decode()
+    assert "添加客户" in html and "名称" in html and "下次拜访日期" in html
+    client.post("/i18n/setlang/", {"language": "en", "next": "/clients/"})

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role, User
@@ -116,7 +117,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 def _export_header() -> list[str]:
     return [
         _("Id"),
-        _("Name"),
+        pgettext("client", "Name"),
         _("Registration number"),
         _("Status"),
         _("Source"),
@@ -237,7 +238,13 @@ def key_accounts_without_am(request: HttpRequest) -> HttpResponse:
     if request.GET.get("export") == "csv":
         return csv_response(
             "key-accounts-without-am",
-            [_("Id"), _("Name"), _("Owner"), _("Spend, last 12 months (CNY)"), _("Status")],
+            [
+                _("Id"),
+                pgettext("client", "Name"),
+                _("Owner"),
+                _("Spend, last 12 months (CNY)"),
+                _("Status"),
+            ],
             (
                 (c.pk, c.name, str(c.owner), c.spend_12m, c.get_status_display())
                 for c in qs.iterator(chunk_size=500)

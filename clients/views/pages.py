@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Team, User
@@ -155,7 +156,11 @@ def client_versions(
         return ", ".join(sorted(tag_names.get(i, f"#{i}") for i in ids)) or "—"
 
     versions = []
-    kinds = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+    kinds = {
+        "+": pgettext("history", "created"),
+        "~": pgettext("history", "changed"),
+        "-": pgettext("history", "deleted"),
+    }
     for index, record in enumerate(records[:limit]):
         older = records[index + 1] if index + 1 < len(records) else None
         changes = []
