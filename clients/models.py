@@ -228,6 +228,9 @@ class Client(VersionedModel):
             models.Index(fields=["-spend_12m"], name="client_spend_idx"),
             models.Index(fields=["-updated_at"], name="client_updated_idx"),
             models.Index(fields=["status", "name"], name="client_status_name_idx"),
+            # The list's default order: the first page is an index scan, not a sort
+            # of every visible client.
+            models.Index(fields=["name", "id"], name="client_name_id_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -6,9 +6,12 @@ trigram indexes let PostgreSQL answer it with a bitmap index scan instead of
 reading every client and contact. Each index is on exactly the expression
 Django generates: ``UPPER(col::text)`` for ``icontains``, the bare column for
 ``contains`` on the stored normalised values.
+
+Also a B-tree on ``(name, id)``, the list's default order, so its first page
+is read in index order instead of sorting every visible client.
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
 INDEXES = [
     ("client_name_trgm", "clients_client", "(UPPER(name::text)) gin_trgm_ops"),
@@ -42,4 +45,10 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("clients", "0002_role_permissions")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [
+        migrations.RunPython(create, drop),
+        migrations.AddIndex(
+            model_name="client",
+            index=models.Index(fields=["name", "id"], name="client_name_id_idx"),
+        ),
+    ]

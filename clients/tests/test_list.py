@@ -171,12 +171,16 @@ def test_csv_export_is_exactly_the_filtered_sorted_set(login, org, catalogue):
 
 def test_export_neutralises_formulas_and_has_primary_contacts(login, org):
     client = ClientFactory(name="=cmd|' /c calc'!A1", owner=org.rep, industry="@SUM(1+1)")
-    ContactFactory(client=client, name="Boss", is_primary=True, phone="+86 138 0000 0000")
+    ContactFactory(
+        client=client, name="Boss", is_primary=True, phone="+86 138 0000 0000", email="b@x.cn"
+    )
+    ContactFactory(client=client, name="Not the primary one")
     page = login(org.rep)
     rows = _csv_rows(page.get("/clients/", {"export": "csv"}))
     row = rows[1]
     assert row[1] == "'=cmd|' /c calc'!A1" and row[5] == "'@SUM(1+1)"
-    assert row[-3:] == ["Boss", "'+86 138 0000 0000", "contact0@example.cn"] or row[-3] == "Boss"
+    assert row[-3:] == ["Boss", "'+86 138 0000 0000", "b@x.cn"]
+    assert len(rows) == 2  # one row per client, whatever its number of contacts
     response = page.get("/clients/", {"export": "xlsx"})
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = [[c.value for c in r] for r in sheet.iter_rows()]
