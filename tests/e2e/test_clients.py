@@ -59,3 +59,22 @@ def test_a_rep_adds_a_client_with_a_contact_from_a_phone(phone_page, demo_compan
     assert rows.count() == 1 and "杭州湖畔贸易有限公司" in rows.first.inner_text()
     page.goto("/clients/?search=zhou.jie")
     assert "杭州湖畔贸易有限公司" in page.get_by_test_id("client-table").inner_text()
+
+
+def test_the_referrer_is_picked_by_typing_part_of_its_name(page, demo_company):
+    from accounts.models import User
+    from clients import services
+
+    rep = User.objects.get(username="rep1")
+    services.client_create(by=rep, name="Acme Trading Ltd")
+    beta = services.client_create(by=rep, name="Beta Foods")
+    sign_in(page, "rep1")
+    page.wait_for_url(re.compile(r"/dashboard/rep/$"))
+    page.goto(f"/clients/{beta.pk}/edit/")
+    page.fill("input[name=q]", "acm")
+    page.locator("#id_referred_by option", has_text="Acme Trading Ltd").wait_for(state="attached")
+    page.select_option("#id_source", "referral")
+    page.get_by_test_id("save-client").click()
+    page.wait_for_url(re.compile(rf"/clients/{beta.pk}/$"))
+    assert "referred by Acme Trading Ltd" in page.get_by_test_id("client-facts").inner_text()
+    assert page.console_errors == []
