@@ -4,14 +4,16 @@ import re
 
 import pytest
 
+from clients.tests.support import ensure_role_groups
 from tests.e2e.conftest import PHONE, sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    # Role permissions come from data migrations: restore them even if an
-    # earlier browser test flushed the database.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _role_groups(transactional_db) -> None:
+    # An earlier browser test may have emptied the database, role groups included.
+    ensure_role_groups()
 
 
 def _fits_the_screen(page) -> bool:
