@@ -148,7 +148,7 @@ def client_versions(
         tag_ids_by_record.setdefault(history_id, set()).add(tag_id)
     all_tag_ids = {t for ids in tag_ids_by_record.values() for t in ids}
     tag_names = dict(Tag.objects.filter(pk__in=all_tag_ids).values_list("pk", "name"))
-    lookups = _display_values(user, records, names)
+    lookups = _display_values(user, records)
     attnames = {n: Client._meta.get_field(n).attname for n in names}
 
     def tags_of(record: Any) -> str:
