@@ -84,7 +84,7 @@ class Version:
         return self.record.history_date
 
 
-def _display_values(user: User, records: list[Any], names: list[str]) -> dict[str, dict[Any, str]]:
+def _display_values(user: User, records: list[Any]) -> dict[str, dict[Any, str]]:
     """Names for the ids in history rows, a constant number of queries for any page."""
     ids: dict[str, set[int]] = {"owner": set(), "account_manager": set(), "referred_by": set()}
     ids["region"] = set()
