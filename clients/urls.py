@@ -1,5 +1,39 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 app_name = "clients"
 
 urlpatterns: list = []
+
+# --- clients core: list, client page, forms, contacts, sharing (issue 3) ---------
+from clients.views import contacts as contact_views  # noqa: E402
+from clients.views import lists as list_views  # noqa: E402
+from clients.views import pages as page_views  # noqa: E402
+
+urlpatterns += [
+    path("", list_views.client_list, name="list"),
+    path("new/", page_views.client_create, name="create"),
+    path("lookup/", list_views.client_lookup, name="lookup"),
+    path("filters/save/", list_views.saved_filter_save, name="filter-save"),
+    path("filters/<int:pk>/delete/", list_views.saved_filter_delete, name="filter-delete"),
+    path(
+        "key-accounts-without-am/",
+        list_views.key_accounts_without_am,
+        name="key-accounts-without-am",
+    ),
+    path("<int:pk>/", page_views.client_detail, name="detail"),
+    path("<int:pk>/edit/", page_views.client_edit, name="edit"),
+    path("<int:pk>/delete/", page_views.client_delete, name="delete"),
+    path("<int:pk>/history/", page_views.client_history, name="history"),
+    path("<int:pk>/history/<int:history_id>/revert/", page_views.client_revert, name="revert"),
+    path("<int:pk>/share/", page_views.client_share, name="share"),
+    path("<int:pk>/share/<int:user_id>/revoke/", page_views.client_unshare, name="unshare"),
+    path(
+        "<int:pk>/account-manager/",
+        page_views.client_assign_account_manager,
+        name="assign-account-manager",
+    ),
+    path("<int:pk>/contacts/new/", contact_views.contact_create, name="contact-create"),
+    path("contacts/<int:pk>/edit/", contact_views.contact_edit, name="contact-edit"),
+    path("contacts/<int:pk>/delete/", contact_views.contact_delete, name="contact-delete"),
+]
+# --- end clients core -----------------------------------------------------------

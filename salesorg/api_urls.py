@@ -24,6 +24,13 @@ router.register("products", product_api.ProductViewSet, basename="product")
 router.register("targets", target_api.TargetViewSet, basename="target")
 # --- end pipeline-activities ---
 
+# --- clients core (issue 3) ---
+from clients import api as clients_api  # noqa: E402
+
+router.register("clients", clients_api.ClientViewSet, basename="client")
+router.register("contacts", clients_api.ContactViewSet, basename="contact")
+# --- end clients core ---
+
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
