@@ -51,7 +51,10 @@ def quality(request: HttpRequest) -> HttpResponse:
     visible = Client.objects.visible_to(request.user)
     show = "incomplete" if request.GET.get("show") == "incomplete" else "duplicates"
     missing_counts = data_quality.incomplete_counts(visible)
-    duplicate_counts = data_quality.duplicate_counts(visible)
+    all_groups = {
+        kind: data_quality.DuplicateGroups(kind, visible) for kind in data_quality.DUPLICATE_KINDS
+    }
+    duplicate_counts = {kind: groups.count() for kind, groups in all_groups.items()}
     context: dict = {
         "show": show,
         "incomplete_counts": missing_counts,
@@ -99,7 +102,8 @@ def quality(request: HttpRequest) -> HttpResponse:
     else:
         kind = request.GET.get("kind", "name")
         kind = kind if kind in data_quality.DUPLICATE_KINDS else "name"
-        groups = data_quality.DuplicateGroups(kind, visible, request.GET.get("q", ""))
+        search = request.GET.get("q", "").strip()
+        groups = data_quality.DuplicateGroups(kind, visible, search) if search else all_groups[kind]
         if export:
             return csv_response(
                 "duplicate-clients",

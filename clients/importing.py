@@ -175,13 +175,13 @@ def _read_csv(data: bytes) -> Sheet:
         raise ImportFileError(
             _("This file is not a CSV or XLSX spreadsheet: it contains binary data.")
         )
-    sample = text[:8192]
+    # The delimiter is whichever of , ; and tab the header line uses most
+    # (csv.Sniffer also guesses the quote character, and our own exports'
+    # leading apostrophes fool it).
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count)
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         return _sheet(reader, encoding)
     except csv.Error as exc:
         raise ImportFileError(
@@ -990,7 +990,7 @@ def run_import(client_import: ClientImport, *, by: User, commit: bool = True) ->
             if commit and not blocked:
                 counts = _apply(plan, by, reason)
                 written = True
-            elif not plan.file_errors:
+            elif not commit and not plan.file_errors:
                 to_write = plan.groups_to_write()
                 new = sum(1 for g in to_write if g.existing_id is None)
                 counts = _Counts(created=new, updated=len(to_write) - new)

@@ -40,16 +40,14 @@ def _missing_condition(key: str) -> Q:
 
 
 def incomplete_counts(visible: QuerySet[Client]) -> dict[str, int]:
-    """How many visible clients lack each piece, in one query."""
-    aggregates = {key: Count("pk", filter=_missing_condition(key)) for key in MISSING}
-    aggregates["any"] = Count(
-        "pk",
-        filter=_missing_condition("phone")
-        | _missing_condition("email")
-        | _missing_condition("industry")
-        | _missing_condition("contact"),
-    )
-    return visible.order_by().aggregate(**aggregates)
+    """How many visible clients lack each piece (and anything), in one query."""
+    anything = Q()
+    for key in MISSING:
+        anything |= _missing_condition(key)
+    aggregates = {f"lacking_{key}": Count("pk", filter=_missing_condition(key)) for key in MISSING}
+    aggregates["lacking_any"] = Count("pk", filter=anything)
+    counts = visible.order_by().aggregate(**aggregates)
+    return {name.removeprefix("lacking_"): value for name, value in counts.items()}
 
 
 def incomplete_clients(visible: QuerySet[Client], missing: str) -> QuerySet[Client]:

@@ -150,10 +150,10 @@ def test_every_related_record_moves_and_nothing_is_lost(org, pair):
     duplicate.tags.add(vip)
     view = Permission.objects.get(content_type__app_label="clients", codename="view_client")
     for client in (survivor, duplicate):
-        ClientUserObjectPermission.objects.create(user=org.outsider, permission=view, content_object=client)
-    counts_before = {
-        model: model._base_manager.count() for model, _name in _discovered_relations()
-    }
+        ClientUserObjectPermission.objects.create(
+            user=org.outsider, permission=view, content_object=client
+        )
+    counts_before = {model: model._base_manager.count() for model, _name in _discovered_relations()}
 
     client_merge(survivor=survivor, duplicates=[duplicate], by=org.support)
 
@@ -178,9 +178,12 @@ def test_every_related_record_moves_and_nothing_is_lost(org, pair):
         else:
             assert after == before, f"{model.__name__} lost rows"
     assert survivor.tags.filter(name="vip").count() == 1
-    assert ClientUserObjectPermission.objects.filter(
-        content_object=survivor, user=org.outsider, permission=view
-    ).count() == 1
+    assert (
+        ClientUserObjectPermission.objects.filter(
+            content_object=survivor, user=org.outsider, permission=view
+        ).count()
+        == 1
+    )
 
 
 def test_fills_empty_fields_only_keeps_one_primary_contact_and_the_history(org, pair):
