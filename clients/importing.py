@@ -351,6 +351,9 @@ class _Lookups:
     users: dict[str, int]
     regions: dict[str, int]
     choices: dict[str, dict[str, str]]
+    #: (column, cell) → parsed value or error message: client columns repeat on
+    #: every row of a client, and statuses, owners and cities repeat everywhere.
+    parsed: dict[tuple[str, str], tuple[bool, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -479,11 +482,19 @@ def _validate_row(
         raw = _unescape(cells[index])
         if not raw:
             continue
-        try:
-            value = _parse_cell(column, raw, lookups)
-        except _CellError as exc:
-            row.error(column, raw, str(exc))
+        cached = lookups.parsed.get((column.key, raw))
+        if cached is None:
+            try:
+                cached = (True, _parse_cell(column, raw, lookups))
+            except _CellError as exc:
+                cached = (False, str(exc))
+            lookups.parsed[(column.key, raw)] = cached
+        ok, value = cached
+        if not ok:
+            row.error(column, raw, value)
             continue
+        if isinstance(value, list):
+            value = list(value)
         (row.client if column.target == CLIENT else row.contact)[column.field] = value
     if not row.client.get("name") and not any(
         e["column"] == str(BY_KEY["name"].label) for e in row.errors

@@ -128,9 +128,7 @@ def test_an_export_imports_back_as_updates(login, org, clients):
     before = (Client.objects.count(), Contact.objects.count())
     for fmt in ("csv", "xlsx"):
         response = login(org.manager).get(URL, {"format": fmt})
-        data = (
-            b"".join(response.streaming_content) if fmt == "csv" else response.content
-        )
+        data = b"".join(response.streaming_content) if fmt == "csv" else response.content
         upload = SimpleUploadedFile(f"export.{fmt}", data)
         client_import = importing.import_create(by=org.manager, uploaded_file=upload, mode="all")
         importing.run_import(client_import, by=org.manager)
@@ -154,3 +152,19 @@ def test_export_needs_the_permission(login, org, clients):
         Permission.objects.get(codename="export_client")
     )
     assert login(org.rep).get(URL, {"format": "csv"}).status_code == 403
+
+
+def test_a_chinese_export_imports_back(login, org, clients):
+    client = login(org.manager)
+    client.cookies["django_language"] = "zh-hans"
+    rows = _csv_rows(client.get(URL, {"format": "csv"}))
+    assert rows[0][0] == "客户名称" and "联系人姓名" in rows[0]
+    assert "是" in rows[1]  # the primary contact, in Chinese
+    data = "\ufeff".encode() + "\n".join(",".join(f'"{c}"' for c in r) for r in rows).encode()
+    upload = SimpleUploadedFile("导出.csv", data)
+    client_import = importing.import_create(by=org.manager, uploaded_file=upload, mode="all")
+    assert set(client_import.column_mapping.values()) >= {"name", "contact_name", "status"}
+    importing.run_import(client_import, by=org.manager)
+    assert client_import.status == ClientImport.Status.COMMITTED, client_import.errors
+    assert (client_import.created_count, client_import.updated_count) == (0, 2)
+    assert Contact.objects.get(name="Wang Wei").is_primary

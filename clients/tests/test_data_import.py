@@ -79,10 +79,40 @@ def _messages(client_import: ClientImport) -> dict[int | None, list[str]]:
 
 # ------------------------------------------------------------------ encodings
 def test_a_gbk_file_from_chinese_excel_imports_correctly(org):
-    header = ["客户名称", "统一社会信用代码", "电话", "状态", "来源", "负责人", "联系人", "手机", "主要联系人"]
+    header = [
+        "客户名称",
+        "统一社会信用代码",
+        "电话",
+        "状态",
+        "来源",
+        "负责人",
+        "联系人",
+        "手机",
+        "主要联系人",
+    ]
     rows = [
-        ["上海华东物流有限公司", uscc(1), "021 5555 0001", "活跃", "展会", "rep", "张伟", "13800138000", "是"],
-        ["上海华东物流有限公司", uscc(1), "021 5555 0001", "活跃", "展会", "rep", "李娜", "13900139000", "否"],
+        [
+            "上海华东物流有限公司",
+            uscc(1),
+            "021 5555 0001",
+            "活跃",
+            "展会",
+            "rep",
+            "张伟",
+            "13800138000",
+            "是",
+        ],
+        [
+            "上海华东物流有限公司",
+            uscc(1),
+            "021 5555 0001",
+            "活跃",
+            "展会",
+            "rep",
+            "李娜",
+            "13900139000",
+            "否",
+        ],
         ["北京燕京食品", "", "010 6666 0002", "潜在客户", "客户推荐", "am", "王芳", "", ""],
     ]
     result = _import(org.manager, _csv(rows, header, "gbk"))
@@ -269,7 +299,14 @@ def test_matching_uses_external_id_then_name_and_phone(org):
     by_ext = ClientFactory(owner=org.rep, name="Old name", external_id="ERP-1")
     by_name = ClientFactory(owner=org.rep, name="Zhongshan Tools Co., Ltd.", phone="0760 8888 1234")
     ContactFactory(client=by_name, name="Zhou", email="zhou@zs.example", is_primary=True)
-    header = ["Client name", "External id", "Phone", "Contact name", "Contact e-mail", "Primary contact"]
+    header = [
+        "Client name",
+        "External id",
+        "Phone",
+        "Contact name",
+        "Contact e-mail",
+        "Primary contact",
+    ]
     rows = [
         ["New name", "ERP-1", "", "Anna", "anna@x.example", "yes"],
         ["ZHONGSHAN TOOLS", "", "0760-8888-1234", "Zhou Min", "zhou@zs.example", ""],
@@ -409,7 +446,9 @@ def test_reps_and_account_managers_cannot_import(login, org, persona):
     client = login(getattr(org, persona))
     assert client.get(reverse("clients:import")).status_code == 403
     upload = SimpleUploadedFile("c.csv", _csv([_row(1)]))
-    assert client.post(reverse("clients:import"), {"file": upload, "mode": "all"}).status_code == 403
+    assert (
+        client.post(reverse("clients:import"), {"file": upload, "mode": "all"}).status_code == 403
+    )
     assert not ClientImport.objects.exists()
 
 
