@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Contact
@@ -75,35 +75,32 @@ DUPLICATE_KINDS: dict[str, Any] = {
 }
 
 
-def _table(model: Any) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+_KEY_COLUMN = {
+    "name": "name_normalized",
+    "registration_number": "registration_number",
+    "phone": "phone_normalized",
+    "email": "email",
+}
 
 
 def _pairs_sql(kind: str, visible: QuerySet[Client]) -> tuple[str, list[Any]]:
-    """SQL for (client_id, k) pairs of visible clients for one kind of duplicate."""
-    ids_sql, ids_params = visible.order_by().values("pk").query.sql_with_params()
-    client = _table(Client)
-    column = {
-        "name": "name_normalized",
-        "registration_number": "registration_number",
-        "phone": "phone_normalized",
-        "email": "email",
-    }[kind]
-    # Only table and column names from the models' _meta and the ORM's own
-    # compiled subquery are interpolated; every value is a query parameter.
-    sql = (
-        f"SELECT c.id AS client_id, c.{column} AS k FROM {client} c "  # noqa: S608
-        f"WHERE c.id IN ({ids_sql}) AND c.{column} <> ''"
-    )
-    params = list(ids_params)
+    """SQL for the distinct (cid, k) pairs — client and key — of one kind of duplicate.
+
+    Compiled by the ORM from the visible queryset, so the visibility rule is
+    the one every page uses; e-mails are the client's own and its contacts'.
+    """
+    column = _KEY_COLUMN[kind]
+    pairs = visible.order_by().exclude(**{column: ""}).values(cid=F("pk"), k=F(column)).distinct()
     if kind == "email":
-        # A client's own e-mail and its contacts' e-mails.
-        sql += (
-            f" UNION SELECT ct.client_id, ct.email FROM {_table(Contact)} ct "  # noqa: S608
-            f"WHERE ct.client_id IN ({ids_sql}) AND ct.email <> ''"
+        contacts = (
+            Contact.objects.order_by()
+            .filter(client__in=visible.order_by().values("pk"))
+            .exclude(email="")
+            .values(cid=F("client"), k=F("email"))
         )
-        params += list(ids_params)
-    return sql, params
+        pairs = pairs.union(contacts)  # UNION, not UNION ALL: one pair per client and e-mail
+    sql, params = pairs.query.sql_with_params()
+    return sql, list(params)
 
 
 def _search_key(kind: str, text: str) -> str:
@@ -142,8 +139,8 @@ class DuplicateGroups:
             where = "WHERE p.k LIKE %s "
             params = [*params, f"%{self.search}%"]
         sql = (
-            f"SELECT p.k, COUNT(DISTINCT p.client_id) AS n FROM ({pairs}) p {where}"  # noqa: S608
-            "GROUP BY p.k HAVING COUNT(DISTINCT p.client_id) > 1"
+            f"SELECT p.k, COUNT(*) AS n FROM ({pairs}) p {where}"  # noqa: S608
+            "GROUP BY p.k HAVING COUNT(*) > 1"
         )
         return sql, params
 
@@ -183,7 +180,7 @@ class DuplicateGroups:
         marks = ", ".join(["%s"] * len(keys))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT p.k, p.client_id FROM ({pairs}) p WHERE p.k IN ({marks})",  # noqa: S608
+                f"SELECT p.k, p.cid FROM ({pairs}) p WHERE p.k IN ({marks})",  # noqa: S608
                 [*params, *(k for k, _n in keys)],
             )
             members: dict[str, set[int]] = {}
