@@ -85,50 +85,46 @@ def test_a_gbk_file_from_chinese_excel_imports_correctly(org):
         "电话",
         "状态",
         "来源",
+        "拜访频率",
         "负责人",
         "联系人",
         "手机",
         "主要联系人",
     ]
+    huadong = [
+        "上海华东物流有限公司",
+        uscc(1),
+        "021 5555 0001",
+        "活跃",
+        "展会",
+        "每两周一次",
+        "rep",
+    ]
     rows = [
-        [
-            "上海华东物流有限公司",
-            uscc(1),
-            "021 5555 0001",
-            "活跃",
-            "展会",
-            "rep",
-            "张伟",
-            "13800138000",
-            "是",
-        ],
-        [
-            "上海华东物流有限公司",
-            uscc(1),
-            "021 5555 0001",
-            "活跃",
-            "展会",
-            "rep",
-            "李娜",
-            "13900139000",
-            "否",
-        ],
-        ["北京燕京食品", "", "010 6666 0002", "潜在客户", "客户推荐", "am", "王芳", "", ""],
+        [*huadong, "张伟", "13800138000", "是"],
+        [*huadong, "李娜", "13900139000", "否"],
+        ["北京燕京食品", "", "010 6666 0002", "潜在客户", "客户推荐", "按需", "am", "王芳", "", ""],
     ]
     result = _import(org.manager, _csv(rows, header, "gbk"))
     assert result.encoding == "GB18030 (GBK)"
     assert result.status == ClientImport.Status.COMMITTED, result.errors
     assert (result.created_count, result.updated_count, result.error_count) == (2, 0, 0)
-    huadong = Client.objects.get(registration_number=uscc(1))
-    assert huadong.name == "上海华东物流有限公司"
-    assert (huadong.status, huadong.source, huadong.owner) == ("active", "trade_show", org.rep)
-    assert list(huadong.contacts.values_list("name", "is_primary")) == [
+    client = Client.objects.get(registration_number=uscc(1))
+    assert client.name == "上海华东物流有限公司"
+    assert (client.status, client.source, client.cadence) == ("active", "trade_show", "biweekly")
+    assert client.owner == org.rep
+    assert list(client.contacts.values_list("name", "is_primary")) == [
         ("张伟", True),
         ("李娜", False),
     ]
     yanjing = Client.objects.get(name="北京燕京食品")
-    assert (yanjing.status, yanjing.source, yanjing.owner) == ("prospect", "referral", org.am)
-    assert huadong.history.first().history_user == org.manager
+    assert (yanjing.status, yanjing.source, yanjing.cadence) == (
+        "prospect",
+        "referral",
+        "on_demand",
+    )
+    assert yanjing.owner == org.am
+    assert client.history.first().history_user == org.manager
 
 
 def test_a_utf8_file_with_a_bom_imports_correctly(org):
