@@ -57,6 +57,11 @@ FILLED_FIELDS = (
 )
 
 
+#: Unique rules the merge resolves itself rather than refusing: the survivor
+#: keeps one primary contact and the others become ordinary contacts.
+HANDLED_CONSTRAINTS = {"contact_one_primary_per_client"}
+
+
 class MergeConflict(ValidationError):
     """Records that can exist only once per client exist on several of the clients."""
 
@@ -135,6 +140,8 @@ def _unique_sets(relation: ClientRelation) -> list[tuple[tuple[str, ...], Q | No
         if name in together:
             sets.append((tuple(f for f in together if f != name), None))
     for constraint in model._meta.constraints:
+        if constraint.name in HANDLED_CONSTRAINTS:
+            continue
         if isinstance(constraint, UniqueConstraint) and name in constraint.fields:
             sets.append((tuple(f for f in constraint.fields if f != name), constraint.condition))
     return sets
@@ -215,9 +222,6 @@ def plan_merge(*, survivor: Client, duplicates: Sequence[Client]) -> MergePlan:
         if not count:
             continue
         move = Move(relation=relation, count=count)
-        if relation.model is Contact:
-            plan.moves.append(move)
-            continue
         clashes = _clashes(relation, survivor.pk, ids)
         if clashes and relation.is_link:
             move.dropped = len(clashes)

@@ -307,3 +307,20 @@ def test_merge_urls_of_other_regions_answer_404(login, org, pair):
     # One invisible id among visible ones is a 404 too.
     assert login(org.support).get(_merge_url(survivor, north)).status_code == 404
     assert Client.objects.filter(pk__in=[survivor.pk, duplicate.pk, north.pk]).count() == 3
+
+
+def test_a_one_per_client_record_it_cannot_resolve_stops_the_merge(org, pair, monkeypatch):
+    """Without the primary-contact rule, two primaries are a conflict: nothing changes."""
+    from clients import merge
+
+    survivor, duplicate = pair
+    ContactFactory(client=survivor, is_primary=True)
+    theirs = ContactFactory(client=duplicate, is_primary=True)
+    monkeypatch.setattr(merge, "HANDLED_CONSTRAINTS", set())
+    plan = plan_merge(survivor=survivor, duplicates=[duplicate])
+    assert plan.conflicts and "Contacts" in plan.conflicts[0]
+    with pytest.raises(merge.MergeConflict):
+        client_merge(survivor=survivor, duplicates=[duplicate], by=org.support)
+    theirs.refresh_from_db()
+    assert theirs.client_id == duplicate.pk and theirs.is_primary
+    assert Client.objects.filter(pk=duplicate.pk).exists()
