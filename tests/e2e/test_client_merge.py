@@ -11,7 +11,30 @@ from tests.e2e.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_support_finds_a_duplicate_and_merges_it(page, demo_company):
+@pytest.fixture
+def role_permissions(demo_company):
+    """Give the role groups their default permissions again.
+
+    The migrations fill them; a transactional test earlier in the same run
+    flushes every table, and the groups come back empty (the lead may want
+    this in ``demo_company`` itself).
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.roles import ROLE_PERMISSIONS, group_name
+
+    ids = {
+        f"{app}.{codename}": pk
+        for pk, app, codename in Permission.objects.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name(role))
+        group.permissions.add(*(ids[p] for p in perms if p in ids))
+
+
+def test_support_finds_a_duplicate_and_merges_it(page, role_permissions):
     rep1 = User.objects.get(username="rep1")
     survivor = Client.objects.create(
         name="Huadong Cold Chain Logistics Co., Ltd.", owner=rep1, phone="021 5555 0101"
