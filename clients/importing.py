@@ -34,10 +34,10 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import Role, Team, User
 from clients.columns import BY_KEY, CHOICE_ALIASES, CLIENT, COLUMNS, Column, auto_mapping
+from clients.history_sql import create_with_history, update_with_history
 from clients.models import (
     Cadence,
     Client,
@@ -841,7 +841,7 @@ class _Counts:
 def _apply(plan: ImportPlan, by: User, reason: str) -> _Counts:
     groups = plan.groups_to_write()
     now = timezone.now()
-    history = {"batch_size": BATCH_SIZE, "default_user": by, "default_change_reason": reason}
+    history = {"user": by, "reason": reason}
 
     # Existing clients, locked in pk order so concurrent imports/merges never deadlock.
     existing = {
@@ -872,7 +872,7 @@ def _apply(plan: ImportPlan, by: User, reason: str) -> _Counts:
             changed[client.pk] = client
 
     if new_clients:
-        bulk_create_with_history(new_clients, Client, **history)
+        create_with_history(new_clients, Client, **history)
     _apply_tags(groups)
     for pk in _apply_contacts(groups, now, history):
         changed.setdefault(pk, existing[pk])
@@ -881,7 +881,7 @@ def _apply(plan: ImportPlan, by: User, reason: str) -> _Counts:
             client.version += 1
             client.updated_at = now
         fields = changed_fields | {"version", "updated_at", "name_normalized", "phone_normalized"}
-        bulk_update_with_history(list(changed.values()), Client, sorted(fields), **history)
+        update_with_history(list(changed.values()), Client, sorted(fields), **history)
     return _Counts(created=len(new_clients), updated=len(existing))
 
 
@@ -961,14 +961,14 @@ def _apply_contacts(groups: list[_Group], now: datetime, history: dict[str, Any]
         contact.updated_at = now
     if demoted:
         # First, so that a new primary contact never meets the old one in the unique index.
-        bulk_update_with_history(
+        update_with_history(
             list(demoted.values()), Contact, ["is_primary", "version", "updated_at"], **history
         )
     if updated:
         fields |= {"version", "updated_at", "phone_normalized"}
-        bulk_update_with_history(list(updated.values()), Contact, sorted(fields), **history)
+        update_with_history(list(updated.values()), Contact, sorted(fields), **history)
     if new_contacts:
-        bulk_create_with_history(new_contacts, Contact, **history)
+        create_with_history(new_contacts, Contact, **history)
     return touched
 
 

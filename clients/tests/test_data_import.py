@@ -133,7 +133,11 @@ def test_a_gbk_file_from_chinese_excel_imports_correctly(org):
         "on_demand",
     )
     assert yanjing.owner == org.am
-    assert client.history.first().history_user == org.manager
+    created = client.history.get()
+    assert (created.history_type, created.history_user) == ("+", org.manager)
+    assert created.history_change_reason == f"Imported from clients.csv (import #{result.pk})"
+    assert created.name == client.name and created.owner_id == org.rep.pk
+    assert client.contacts.get(name="张伟").history.get().history_type == "+"
 
 
 def test_a_utf8_file_with_a_bom_imports_correctly(org):
@@ -298,6 +302,12 @@ def test_reimporting_the_same_file_updates_instead_of_duplicating(org):
     second = Client.objects.get(registration_number=uscc(2))
     assert second.contacts.get().phone == "139 1111 2222"
     assert first_client.version > 1
+    # One history row for the creation and one for the change; none for the
+    # re-import that changed nothing.
+    assert list(first_client.history.values_list("history_type", "status")) == [
+        ("~", "dormant"),
+        ("+", "active"),
+    ]
 
 
 def test_matching_uses_external_id_then_name_and_phone(org):
