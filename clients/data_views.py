@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
@@ -185,7 +186,11 @@ def merge(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Merged %(count)s client(s) into %(client)s.")
+                ngettext(
+                    "Merged %(count)s client into %(client)s.",
+                    "Merged %(count)s clients into %(client)s.",
+                    len(duplicates),
+                )
                 % {"count": len(duplicates), "client": survivor.name},
             )
             return redirect(back)
@@ -336,8 +341,8 @@ def _report(request: HttpRequest, client_import: ClientImport, commit: bool) -> 
         messages.success(
             request,
             _(
-                "Imported: %(created)s clients created, %(updated)s updated; %(errors)s rows "
-                "with errors skipped."
+                "Imported. Clients created: %(created)s; clients updated: %(updated)s; rows "
+                "with errors left out: %(errors)s."
             )
             % counts,
         )
@@ -345,8 +350,8 @@ def _report(request: HttpRequest, client_import: ClientImport, commit: bool) -> 
         messages.error(
             request,
             _(
-                "Nothing was imported: %(errors)s rows have errors. Fix them, or choose to import "
-                "only the valid rows."
+                "Nothing was imported. Rows with errors: %(errors)s. Fix them, or choose to "
+                "import only the valid rows."
             )
             % counts,
         )
@@ -354,8 +359,8 @@ def _report(request: HttpRequest, client_import: ClientImport, commit: bool) -> 
         messages.info(
             request,
             _(
-                "Checked: %(created)s clients would be created and %(updated)s updated; %(errors)s "
-                "rows have errors."
+                "Checked. Clients to create: %(created)s; clients to update: %(updated)s; rows "
+                "with errors: %(errors)s."
             )
             % counts,
         )

@@ -475,8 +475,12 @@ def test_imports_of_another_region_are_hidden(login, org):
     assert "east.csv" not in peer.get(reverse("clients:import")).content.decode()
     for name in ("clients:import-detail", "clients:import-errors"):
         assert peer.get(reverse(name, args=[east.pk])).status_code == 404
+    history_csv = peer.get(reverse("clients:import"), {"export": "csv"})
+    assert "east.csv" not in b"".join(history_csv.streaming_content).decode()
     manager = login(org.manager)
     assert "east.csv" in manager.get(reverse("clients:import")).content.decode()
+    history_csv = manager.get(reverse("clients:import"), {"export": "csv"})
+    assert "east.csv" in b"".join(history_csv.streaming_content).decode()
     # The manager may look but not run someone else's import.
     url = reverse("clients:import-detail", args=[east.pk])
     assert manager.get(url).status_code == 200

@@ -63,7 +63,7 @@ def test_support_finds_a_duplicate_and_merges_it(page, role_permissions):
     page.get_by_test_id("merge-confirm").click()
 
     page.wait_for_url(re.compile(r"/clients/quality/"))
-    assert "Merged 1 client(s) into Huadong Cold Chain Logistics Co., Ltd." in page.content()
+    assert "Merged 1 client into Huadong Cold Chain Logistics Co., Ltd." in page.content()
     assert page.get_by_test_id("duplicate-group").count() == 0
     assert not Client.objects.filter(pk=duplicate.pk).exists()
     survivor.refresh_from_db()
