@@ -1,15 +1,14 @@
 from django.urls import path
 
+from clients import data_views
+from clients.views import contacts as contact_views
+from clients.views import lists as list_views
+from clients.views import pages as page_views
+
 app_name = "clients"
 
-urlpatterns: list = []
-
-# --- clients core: list, client page, forms, contacts, sharing (issue 3) ---------
-from clients.views import contacts as contact_views  # noqa: E402
-from clients.views import lists as list_views  # noqa: E402
-from clients.views import pages as page_views  # noqa: E402
-
-urlpatterns += [
+urlpatterns = [
+    # --- list, client page, forms, contacts, sharing
     path("", list_views.client_list, name="list"),
     path("new/", page_views.client_create, name="create"),
     path("lookup/", list_views.client_lookup, name="lookup"),
@@ -35,5 +34,11 @@ urlpatterns += [
     path("<int:pk>/contacts/new/", contact_views.contact_create, name="contact-create"),
     path("contacts/<int:pk>/edit/", contact_views.contact_edit, name="contact-edit"),
     path("contacts/<int:pk>/delete/", contact_views.contact_delete, name="contact-delete"),
+    # --- data quality, merge, import and export
+    path("quality/", data_views.quality, name="quality"),
+    path("merge/", data_views.merge, name="merge"),
+    path("import/", data_views.import_upload, name="import"),
+    path("import/<int:pk>/", data_views.import_detail, name="import-detail"),
+    path("import/<int:pk>/errors.csv", data_views.import_errors, name="import-errors"),
+    path("export/", data_views.export, name="export"),
 ]
-# --- end clients core -----------------------------------------------------------
