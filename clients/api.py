@@ -21,37 +21,13 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.drf import VersionedModelSerializer, VisibleModelViewSet, VisibleObjectPermission
+from accounts.drf import VersionedModelSerializer, VisibleModelViewSet
 from accounts.models import Team, User
 from accounts.visibility import access_for
 from clients import services
 from clients.filters import ClientFilter
 from clients.models import Client, Contact, Tag
 from clients.validators import validate_phone, validate_registration_number
-
-
-class NotYoursBeforeNotAllowed(VisibleObjectPermission):
-    """On one record, "not yours" (404) comes before "not allowed" (403).
-
-    ``VisibleObjectPermission`` checks the role permission before the record is
-    looked up, so a rep deleting someone else's client got 403 where the pages
-    answer 404. Here the role permission is checked with the record, after
-    ``get_object`` has answered 404 for anything the caller cannot see.
-    """
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
-        if view.kwargs.get(lookup) is not None:
-            return True
-        return super().has_permission(request, view)
-
-    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
-        if request.method not in permissions.SAFE_METHODS:
-            perm = self._role_perm(request, view)
-            if perm is not None and not request.user.has_perm(perm):
-                return False
-        return super().has_object_permission(request, view, obj)
-
 
 _CONFLICT = OpenApiResponse(description="The record changed since you read it (stale `version`).")
 
@@ -244,7 +220,6 @@ class ClientViewSet(VisibleModelViewSet):
 
     model = Client
     serializer_class = ClientSerializer
-    permission_classes = [permissions.IsAuthenticated, NotYoursBeforeNotAllowed]
     filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     filterset_class = ClientFilter
     ordering_fields = [
@@ -369,7 +344,6 @@ class ContactViewSet(VisibleModelViewSet):
 
     model = Contact
     serializer_class = ContactSerializer
-    permission_classes = [permissions.IsAuthenticated, NotYoursBeforeNotAllowed]
     filterset_class = ContactFilter
     filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["name", "client", "updated_at", "created_at"]

@@ -15,16 +15,10 @@ from rest_framework.test import APIClient
 from clients import services
 from clients.models import Client
 from clients.tests.factories import ClientFactory
-from clients.tests.support import ensure_role_groups
 from salesorg.lib.concurrency import StaleWrite
 from tests.personas import build_org
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _role_groups() -> None:
-    ensure_role_groups()
 
 
 def _run_in_threads(*jobs: Callable[[], Any]) -> list[Any]:

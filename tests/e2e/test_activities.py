@@ -14,30 +14,7 @@ from pipeline.models import Activity
 from pipeline.tests.activity_factories import DealFactory
 from tests.e2e.conftest import PHONE, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("data_migrations")]
-
-
-@pytest.fixture
-def data_migrations(transactional_db):
-    """Put back what data migrations made (role permissions, stages).
-
-    A transactional test's flush empties every table, and Django recreates
-    only content types and permission rows afterwards — not the role groups'
-    permissions or the stages, which this page needs. Re-run those data
-    migrations (idempotent) on the migrations' historical app registry.
-    """
-    import importlib
-
-    from django.db import connection
-    from django.db.migrations.loader import MigrationLoader
-
-    from accounts.roles import apply_role_defaults
-
-    state_apps = MigrationLoader(connection).project_state().apps
-    for label in ("accounts", "clients", "pipeline"):
-        apply_role_defaults(state_apps, label)
-    stages = importlib.import_module("pipeline.migrations.0002_stages_and_role_permissions")
-    stages.create(state_apps, None)
+pytestmark = pytest.mark.browser
 
 
 def _fits_the_phone(page) -> bool:

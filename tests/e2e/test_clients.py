@@ -4,16 +4,9 @@ import re
 
 import pytest
 
-from clients.tests.support import ensure_role_groups
 from tests.e2e.conftest import PHONE, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _role_groups(transactional_db) -> None:
-    # An earlier browser test may have emptied the database, role groups included.
-    ensure_role_groups()
 
 
 def _fits_the_screen(page) -> bool:
