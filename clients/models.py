@@ -23,9 +23,9 @@ from salesorg.lib.normalize import normalize_email, normalize_name, normalize_ph
 
 class ClientStatus(models.TextChoices):
     PROSPECT = "prospect", _("Prospect")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("client status", "Active")
     DORMANT = "dormant", _("Dormant")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("client status", "Lost")
 
 
 class ClientSource(models.TextChoices):
