@@ -9,50 +9,33 @@ a spreadsheet would run as a formula are neutralised (``safe_cell``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 
 from accounts.models import User
 from clients.columns import CLIENT, COLUMNS, Column
-from clients.models import Client, ClientSource, ClientStatus, Contact
+from clients.filters import ClientFilter, filtered
+from clients.models import Client, Contact
 from salesorg.lib.export import csv_response, xlsx_response
 
 CHUNK = 500
 
 
-def filter_clients(qs: QuerySet[Client], params: Mapping[str, str]) -> QuerySet[Client]:
-    """The client list's search and simple filters (``q``, status, source, industry, owner)."""
-    q = (params.get("q") or "").strip()
-    if q:
-        qs = qs.filter(
-            Q(name__icontains=q)
-            | Q(registration_number__icontains=q)
-            | Q(phone__icontains=q)
-            | Q(email__icontains=q)
-            | Q(
-                pk__in=Contact.objects.filter(
-                    Q(name__icontains=q) | Q(phone__icontains=q) | Q(email__icontains=q)
-                ).values("client_id")
-            )
-        )
-    if params.get("status") in ClientStatus.values:
-        qs = qs.filter(status=params["status"])
-    if params.get("source") in ClientSource.values:
-        qs = qs.filter(source=params["source"])
-    if params.get("industry"):
-        qs = qs.filter(industry__iexact=params["industry"].strip())
-    owner = params.get("owner") or ""
-    if owner.isdigit():
-        qs = qs.filter(owner_id=int(owner))
-    return qs
-
-
 def export_queryset(user: User, params: Mapping[str, str]) -> QuerySet[Client]:
-    """What ``user`` may export: their visible clients, filtered like the list."""
+    """What ``user`` may export: their visible clients, filtered exactly as the list
+    filters them (``clients.filters.ClientFilter``; ``q`` is accepted for ``search``)."""
+    data = QueryDict(mutable=True)
+    for key in params:
+        values = params.getlist(key) if hasattr(params, "getlist") else [params[key]]
+        data.setlist("search" if key == "q" else key, values)
+    filterset = ClientFilter(
+        data, queryset=Client.objects.visible_to(user), request=SimpleNamespace(user=user)
+    )
     return (
-        filter_clients(Client.objects.visible_to(user), params)
+        filtered(filterset)
         .select_related("owner", "account_manager", "region")
         .prefetch_related(
             "tags",

@@ -94,7 +94,7 @@ class ClientFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=ClientStatus.choices, label=_("status"))
     key_account = filters.BooleanFilter(field_name="is_key_account", label=_("key account"))
     source = filters.ChoiceFilter(choices=ClientSource.choices, label=_("source"))
-    industry = filters.CharFilter(field_name="industry", label=_("industry"))
+    industry = filters.CharFilter(field_name="industry", lookup_expr="iexact", label=_("industry"))
     segment = filters.ChoiceFilter(choices=Segment.choices, label=_("segment"))
     cadence = filters.ChoiceFilter(choices=Cadence.choices, label=_("visit cadence"))
     owner = filters.ModelChoiceFilter(queryset=_visible_users, label=_("owner"))
@@ -131,6 +131,12 @@ class ClientFilter(filters.FilterSet):
         if value:
             return qs.filter(next_visit_due__lt=today)
         return qs.filter(Q(next_visit_due__isnull=True) | Q(next_visit_due__gte=today))
+
+
+def filtered(filterset: ClientFilter) -> QuerySet[Client]:
+    """The filtered clients; nothing when a filter value is invalid (an unknown
+    owner, a person the user cannot see) rather than silently ignoring it."""
+    return filterset.qs if filterset.is_valid() else filterset.queryset.none()
 
 
 #: The list's sortable columns (page ``?sort=`` and API ``?ordering=``).

@@ -19,7 +19,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role, User
-from clients.filters import SORT_COLUMNS, ClientFilter, search_clients
+from clients.filters import SORT_COLUMNS, ClientFilter, filtered, search_clients
 from clients.forms import SavedFilterForm
 from clients.models import (
     Cadence,
@@ -50,7 +50,7 @@ def filtered_clients(request: HttpRequest) -> tuple[QuerySet[Client], ClientFilt
     filterset = ClientFilter(
         request.GET, queryset=Client.objects.visible_to(request.user), request=request
     )
-    return filterset.qs, filterset
+    return filtered(filterset), filterset
 
 
 def filter_query(params: QueryDict) -> str:
