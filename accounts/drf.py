@@ -20,7 +20,12 @@ _ACTION_PERM = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "de
 
 
 class VisibleObjectPermission(permissions.BasePermission):
-    """Role permission for the action, then the user's right on the record."""
+    """Role permission for the action, then the user's right on the record.
+
+    On a single record "not yours" (404) comes before "not allowed" (403): the
+    role permission is checked together with the record, after the lookup
+    through ``visible_to`` has answered 404 for anything the caller cannot see.
+    """
 
     def _role_perm(self, request: Request, view: Any) -> str | None:
         extra = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
@@ -32,15 +37,25 @@ class VisibleObjectPermission(permissions.BasePermission):
         opts = view.get_queryset().model._meta
         return f"{opts.app_label}.{verb}_{opts.model_name}"
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
+    @staticmethod
+    def _is_detail(view: Any) -> bool:
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+        return view.kwargs.get(lookup) is not None
+
+    def _has_role_perm(self, request: Request, view: Any) -> bool:
         perm = self._role_perm(request, view)
         return perm is None or request.user.has_perm(perm)
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS or self._is_detail(view):
+            return True
+        return self._has_role_perm(request, view)
 
     def has_object_permission(self, request: Request, view: Any, obj: models.Model) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
+        if not self._has_role_perm(request, view):
+            return False
         access = access_for(request.user, obj)
         return access.can_delete if request.method == "DELETE" else access.can_change
 

@@ -101,7 +101,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "accounts.view_team",
         "accounts.manage_users",
         "accounts.view_handover",
-        *_LEADERSHIP,
+        # --- pipeline-sales: stages are company-wide; only the director edits them
+        *(_LEADERSHIP - _perms("pipeline", ("stage",), ("add", "change", "delete"))),
     },
     Role.ACCOUNT_MANAGER: {
         "accounts.view_user",

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ClientsConfig(AppConfig):
     name = "clients"
     verbose_name = _("Clients")
+
+    def ready(self) -> None:
+        # --- clients core: this app's own timeline entries (issue 3) ---
+        from clients.timeline_providers import register_providers
+
+        register_providers()
+        # --- end clients core ---

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -22,9 +23,9 @@ from salesorg.lib.normalize import normalize_email, normalize_name, normalize_ph
 
 class ClientStatus(models.TextChoices):
     PROSPECT = "prospect", _("Prospect")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("client status", "Active")
     DORMANT = "dormant", _("Dormant")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("client status", "Lost")
 
 
 class ClientSource(models.TextChoices):
@@ -227,6 +228,9 @@ class Client(VersionedModel):
             models.Index(fields=["-spend_12m"], name="client_spend_idx"),
             models.Index(fields=["-updated_at"], name="client_updated_idx"),
             models.Index(fields=["status", "name"], name="client_status_name_idx"),
+            # The list's default order: the first page is an index scan, not a sort
+            # of every visible client.
+            models.Index(fields=["name", "id"], name="client_name_id_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -254,6 +258,40 @@ class Client(VersionedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    #: How far up a referral chain ``clean`` looks for a loop (chains are short in practice).
+    REFERRAL_CHAIN_LIMIT = 50
+
+    def clean(self) -> None:
+        """Refuse a referral loop: A referred by B, B (directly or not) referred by A."""
+        super().clean()
+        if not self.referred_by_id:
+            return
+        if self.pk and self.referred_by_id == self.pk:
+            raise ValidationError({"referred_by": _("A client cannot refer itself.")})
+        if not self.pk:
+            return  # a new client cannot be anyone's referrer yet
+        seen: set[int] = set()
+        current: int | None = self.referred_by_id
+        for _hop in range(self.REFERRAL_CHAIN_LIMIT):
+            current = (
+                Client._base_manager.filter(pk=current)
+                .values_list("referred_by", flat=True)
+                .first()
+            )
+            if current is None or current in seen:
+                return
+            if current == self.pk:
+                raise ValidationError(
+                    {
+                        "referred_by": _(
+                            "This would make a referral loop: “%(referrer)s” was itself "
+                            "referred, directly or through others, by this client."
+                        )
+                        % {"referrer": self.referred_by}
+                    }
+                )
+            seen.add(current)
 
     def save(self, *args, **kwargs) -> None:
         self.name_normalized = normalize_name(self.name)

@@ -47,7 +47,15 @@ def register(provider: Provider) -> Provider:
 
 
 def timeline_for(client: Client, user: User, limit: int = 50) -> list[TimelineEntry]:
-    """The newest ``limit`` entries from every provider, newest first."""
+    """The newest ``limit`` entries from every provider, newest first.
+
+    Nothing at all for a client the user may not see: the check is made here,
+    once, so that no provider can leak a record of someone else's client.
+    """
+    from clients.models import Client
+
+    if not Client.objects.visible_to(user).filter(pk=client.pk).exists():
+        return []
     entries: list[TimelineEntry] = []
     for provider in _providers:
         entries.extend(provider(client, user, limit))

@@ -1,5 +1,44 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from clients import data_views
+from clients.views import contacts as contact_views
+from clients.views import lists as list_views
+from clients.views import pages as page_views
 
 app_name = "clients"
 
-urlpatterns: list = []
+urlpatterns = [
+    # --- list, client page, forms, contacts, sharing
+    path("", list_views.client_list, name="list"),
+    path("new/", page_views.client_create, name="create"),
+    path("lookup/", list_views.client_lookup, name="lookup"),
+    path("filters/save/", list_views.saved_filter_save, name="filter-save"),
+    path("filters/<int:pk>/delete/", list_views.saved_filter_delete, name="filter-delete"),
+    path(
+        "key-accounts-without-am/",
+        list_views.key_accounts_without_am,
+        name="key-accounts-without-am",
+    ),
+    path("<int:pk>/", page_views.client_detail, name="detail"),
+    path("<int:pk>/edit/", page_views.client_edit, name="edit"),
+    path("<int:pk>/delete/", page_views.client_delete, name="delete"),
+    path("<int:pk>/history/", page_views.client_history, name="history"),
+    path("<int:pk>/history/<int:history_id>/revert/", page_views.client_revert, name="revert"),
+    path("<int:pk>/share/", page_views.client_share, name="share"),
+    path("<int:pk>/share/<int:user_id>/revoke/", page_views.client_unshare, name="unshare"),
+    path(
+        "<int:pk>/account-manager/",
+        page_views.client_assign_account_manager,
+        name="assign-account-manager",
+    ),
+    path("<int:pk>/contacts/new/", contact_views.contact_create, name="contact-create"),
+    path("contacts/<int:pk>/edit/", contact_views.contact_edit, name="contact-edit"),
+    path("contacts/<int:pk>/delete/", contact_views.contact_delete, name="contact-delete"),
+    # --- data quality, merge, import and export
+    path("quality/", data_views.quality, name="quality"),
+    path("merge/", data_views.merge, name="merge"),
+    path("import/", data_views.import_upload, name="import"),
+    path("import/<int:pk>/", data_views.import_detail, name="import-detail"),
+    path("import/<int:pk>/errors.csv", data_views.import_errors, name="import-errors"),
+    path("export/", data_views.export, name="export"),
+]

@@ -4,10 +4,32 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from pipeline.api import activities as activity_api
+from pipeline.api import deals as deal_api
+from pipeline.api import leads as lead_api
+from pipeline.api import products as product_api
+from pipeline.api import targets as target_api
 
 router = DefaultRouter()
 router.register("users", accounts_api.UserViewSet, basename="user")
 router.register("teams", accounts_api.TeamViewSet, basename="team")
+# --- leads, deals and stages (pipeline-sales)
+router.register("leads", lead_api.LeadViewSet, basename="lead")
+router.register("deals", deal_api.DealViewSet, basename="deal")
+router.register("stages", deal_api.StageViewSet, basename="stage")
+# --- end of pipeline-sales
+# --- activities, products, targets (pipeline-activities) ---
+router.register("activities", activity_api.ActivityViewSet, basename="activity")
+router.register("products", product_api.ProductViewSet, basename="product")
+router.register("targets", target_api.TargetViewSet, basename="target")
+# --- end pipeline-activities ---
+
+# --- clients core (issue 3) ---
+from clients import api as clients_api  # noqa: E402
+
+router.register("clients", clients_api.ClientViewSet, basename="client")
+router.register("contacts", clients_api.ContactViewSet, basename="contact")
+# --- end clients core ---
 
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),

@@ -51,6 +51,15 @@ NAV: list[NavItem] = [
             NavItem(
                 _("Visit calendar"), "pipeline:activity-calendar", perm="pipeline.view_activity"
             ),
+            # --- quick log and visit cadence (pipeline-activities) ---
+            NavItem(_("Quick log"), "pipeline:activity-quick", perm="pipeline.add_activity"),
+            NavItem(
+                _("Visit cadence"),
+                "pipeline:cadence",
+                perm="clients.view_client",
+                section="pipeline:cadence",
+            ),
+            # --- end pipeline-activities ---
             NavItem(
                 _("Quotes"),
                 "pipeline:quote-list",

@@ -317,3 +317,15 @@ LOGGING = {
 SALESORG_KEY_ACCOUNT_THRESHOLD = env_int("SALESORG_KEY_ACCOUNT_THRESHOLD", 1_000_000, minimum=0)
 #: Absolute address of the site, for links in e-mails.
 SALESORG_BASE_URL = env_str("SALESORG_BASE_URL", "http://127.0.0.1:8000")
+
+# --- pipeline: leads and deals (pipeline-sales) -------------------------------------
+#: Username who owns leads from the public web form; unset: round-robin among active reps
+#: (the rep whose last website lead is oldest gets the next one).
+SALESORG_WEB_LEAD_OWNER = env_str("SALESORG_WEB_LEAD_OWNER")
+#: Sign-ups accepted per client IP address per window (seconds), counted in the cache.
+SALESORG_WEB_LEAD_RATE_LIMIT = env_int("SALESORG_WEB_LEAD_RATE_LIMIT", 5, minimum=1)
+SALESORG_WEB_LEAD_RATE_WINDOW = env_int("SALESORG_WEB_LEAD_RATE_WINDOW", 3600, minimum=1)
+#: Web sites allowed to post the sign-up form as JSON from the browser (CORS), comma-separated.
+SALESORG_WEB_LEAD_ORIGINS = env_list("SALESORG_WEB_LEAD_ORIGINS", [])
+#: Cards shown per column on the deal board (the rest are one click away in the deal list).
+SALESORG_BOARD_CARDS_PER_STAGE = env_int("SALESORG_BOARD_CARDS_PER_STAGE", 30, minimum=1)

@@ -57,12 +57,23 @@ def normalize_name(name: str) -> str:
 
 
 def normalize_phone(phone: str) -> str:
-    """Digits only, without China's country code, so +86 138-0000-0000 matches 13800000000."""
-    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", phone or ""))
+    """Digits in China's domestic form, so that the ways one number is written match.
+
+    "+86 138-0013-8000", "0086 13800138000" and "138 0013 8000" all give
+    "13800138000"; "+86 21 5555 0001" and "021-5555-0001" both give
+    "02155550001" (the trunk 0 comes back when the country code goes).
+    """
+    text = unicodedata.normalize("NFKC", phone or "").strip()
+    digits = re.sub(r"\D", "", text)
+    international = text.startswith("+") or digits.startswith("00")
     if digits.startswith("0086"):
-        digits = digits[4:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
+        digits, international = digits[4:], True
+    elif digits.startswith("86") and (international or len(digits) == 13):
+        digits, international = digits[2:], True
+    elif international:
+        return digits.lstrip("0")  # another country: keep its code, drop the 00
+    if international and digits and not digits.startswith("1") and not digits.startswith("0"):
+        digits = "0" + digits  # a landline: 21 5555 0001 → 021 5555 0001
     return digits
 
 

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0003_complaints_and_surveys'),
-        ('pipeline', '0002_stages_and_role_permissions'),
+        ('clients', '0005_complaints_and_surveys'),
+        ('pipeline', '0004_renormalize_phones'),
     ]
 
     operations = [

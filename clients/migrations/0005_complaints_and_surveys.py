@@ -10,8 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0002_role_permissions'),
-        ('pipeline', '0002_stages_and_role_permissions'),
+        ('clients', '0004_renormalize_phones'),
+        ('pipeline', '0004_renormalize_phones'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -87,6 +87,6 @@ def create(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clients", "0003_complaints_and_surveys")]
+    dependencies = [("clients", "0005_complaints_and_surveys")]
 
     operations = [migrations.RunPython(create, migrations.RunPython.noop)]

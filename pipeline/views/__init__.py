@@ -1,0 +1,1 @@
+"""Pages of the pipeline app, one module per area."""
