@@ -20,6 +20,7 @@ that matches.
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,11 +79,18 @@ _EN_SPACE = len(_EN_PAIRS) * len(V.EN_INDUSTRY)
 _STEP = 7919  # prime: index → combination is a bijection within each space
 
 
-def company_name(index: int, english: bool, rng: random.Random, city: tuple) -> dict[str, str]:
-    """A unique company name (and its web domain and industry) for ``index``."""
+def company_name(
+    index: int, english: bool, rng: random.Random, city: tuple, seed: int = 0
+) -> dict[str, str]:
+    """A unique company name (and its web domain and industry) for ``index``.
+
+    Index → word combination is a bijection for a given ``seed`` (an offset
+    shifts it), so names never repeat within a demo and differ between seeds.
+    """
     city_en, city_zh = city[0], city[1]
+    offset = zlib.crc32(str(seed).encode())
     if english:
-        combo = (index * _STEP + 101) % _EN_SPACE
+        combo = (index * _STEP + offset) % _EN_SPACE
         (w1, w2), (ind_word, industry) = (
             _EN_PAIRS[combo // len(V.EN_INDUSTRY)],
             V.EN_INDUSTRY[combo % len(V.EN_INDUSTRY)],
@@ -96,7 +104,7 @@ def company_name(index: int, english: bool, rng: random.Random, city: tuple) -> 
             name = f"{w1}{w2.lower()} {ind_word} Limited"
         domain = f"{w1}{w2}{ind_word.split()[0]}".lower() + rng.choice([".com", ".com.cn"])
         return {"name": name, "domain": domain, "industry": industry}
-    combo = (index * _STEP + 37) % _ZH_SPACE
+    combo = (index * _STEP + offset) % _ZH_SPACE
     (c1, c2), (ind_zh, slug, industry) = (
         _ZH_PAIRS[combo // len(V.ZH_INDUSTRY)],
         V.ZH_INDUSTRY[combo % len(V.ZH_INDUSTRY)],
@@ -108,8 +116,8 @@ def company_name(index: int, english: bool, rng: random.Random, city: tuple) -> 
     return {"name": name, "domain": domain, "industry": industry}
 
 
-def public_name(index: int, rng: random.Random, city: tuple) -> dict[str, str]:
-    combo = (index * _STEP + 37) % len(_ZH_PAIRS)
+def public_name(index: int, rng: random.Random, city: tuple, seed: int = 0) -> dict[str, str]:
+    combo = (index * _STEP + zlib.crc32(str(seed).encode())) % len(_ZH_PAIRS)
     c1, c2 = _ZH_PAIRS[combo]
     pattern, industry = rng.choice(V.ZH_PUBLIC)
     name = pattern.format(city=city[1], core=f"{c1[0]}{c2[0]}")
@@ -253,7 +261,7 @@ class ClientPlanner:
         self.now = ctx.now
         self.start = window_start(ctx.now)
         self.owners = owners
-        self.weights = [(o, 3.0 if o.role == Role.REP else 2.0) for o in owners]
+        self.weights = [(o, 3.0 if o.role == Role.REP else 1.5) for o in owners]
         self.duplicate_rate = 0.03 if not ctx.large else 0.01
 
     def rng(self, index: int, part: str = "client") -> random.Random:
@@ -276,7 +284,9 @@ class ClientPlanner:
         public = segment == Segment.PUBLIC_SECTOR
         english = not public and rng.random() < 0.3
         company = (
-            public_name(index, rng, city) if public else company_name(index, english, rng, city)
+            public_name(index, rng, city, self.seed)
+            if public
+            else company_name(index, english, rng, city, self.seed)
         )
 
         lifecycle = _weighted(
@@ -422,7 +432,7 @@ class ClientPlanner:
         elif name.endswith("Limited"):
             variant = name.removesuffix("Limited") + "Ltd"
         else:
-            for form, _ in V.ZH_FORMS:
+            for form, _ in sorted(V.ZH_FORMS, key=lambda f: -len(f[0])):
                 if name.endswith(form):
                     variant = name.removesuffix(form) + rng.choice(["", "有限公司", "公司"])
                     if variant == name:

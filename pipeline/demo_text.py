@@ -147,7 +147,8 @@ OBJECTIONS = [
     (
         "Your price is 20% above the other offer.",
         "So the concern is the upfront cost compared with a cheaper package?",
-        "Walked through the 3-year cost: implementation and support included, payback in 14 months.",
+        "Walked through the 3-year cost: implementation and support included, "
+        "payback in 14 months.",
     ),
     (
         "We tried a system like this before and users never adopted it.",
@@ -235,6 +236,12 @@ NEXT_STEPS = [
     "安排技术交流会",
     "Get the legal review started",
 ]
+OTHER_SUBJECTS = [
+    "Sent samples by courier",
+    "Factory tour for the client's engineers",
+    "Answered an invoice question",
+    "寄送产品样品和资料",
+]
 MILESTONES = [
     ("Kick-off", 0.05),
     ("Requirements signed off", 0.2),
@@ -256,7 +263,7 @@ TASKS = [
 
 # name, kind, venue, months (1-12) it runs in
 EVENTS = [
-    ("China International Industry Fair (CIIF)", "trade_show", "National Exhibition Center, Shanghai", (9,)),
+    ("China International Industry Fair (CIIF)", "trade_show", "NECC, Shanghai", (9,)),
     ("Canton Fair", "trade_show", "Canton Fair Complex, Guangzhou", (4, 10)),
     ("China Hi-Tech Fair", "trade_show", "Shenzhen World Exhibition Center", (11,)),
     ("SEMICON China", "trade_show", "Shanghai New International Expo Centre", (3,)),

@@ -317,3 +317,8 @@ LOGGING = {
 SALESORG_KEY_ACCOUNT_THRESHOLD = env_int("SALESORG_KEY_ACCOUNT_THRESHOLD", 1_000_000, minimum=0)
 #: Absolute address of the site, for links in e-mails.
 SALESORG_BASE_URL = env_str("SALESORG_BASE_URL", "http://127.0.0.1:8000")
+
+# --- benchmark (make bench) --------------------------------------------------------
+#: Server time and query count headers on every response; only for the benchmark.
+if env_bool("SALESORG_BENCH_HEADERS", False):
+    MIDDLEWARE.insert(0, "salesorg.lib.benchheaders.BenchHeadersMiddleware")
