@@ -28,8 +28,8 @@ def queries(user: Any) -> list[tuple[str, Any]]:
         ("clients: capped count", clients.order_by()[: COUNT_CAP + 1]),
         ("deals by last update", deals.order_by("-updated_at", "pk")[:PAGE]),
         (
-            "open deals by stage (board)",
-            deals.open().order_by("stage__order", "-updated_at")[:PAGE],
+            "board column: negotiation",
+            deals.filter(stage__code="negotiation").order_by("-updated_at", "pk")[:PAGE],
         ),
         ("activities, newest first", activities.order_by("-start_at", "-pk")[:PAGE]),
         ("activities: capped count", activities.order_by()[: COUNT_CAP + 1]),
