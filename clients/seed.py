@@ -169,7 +169,6 @@ class Owner:
     region_id: int | None
     region_name: str
     am_id: int | None  # the account manager of their team (themselves for an AM)
-    peers: tuple[int, ...] = ()
 
 
 def demo_owners(ctx: SeedContext) -> list[Owner]:

@@ -88,7 +88,7 @@ from pipeline.models import (
     Target,
     Task,
 )
-from salesorg.lib.bulkload import BulkLoader, deferred_foreign_key_check
+from salesorg.lib.bulkload import BulkLoader, deferred_foreign_key_check, indexes_built_after
 from salesorg.lib.normalize import normalize_email, normalize_name, normalize_phone
 from salesorg.lib.seeding import SeedContext
 
@@ -2179,7 +2179,7 @@ LOADED = (
 def seed(ctx: SeedContext) -> None:
     world = World(ctx)
     started = clock.monotonic()
-    with deferred_foreign_key_check(LOADED):
+    with deferred_foreign_key_check(LOADED), indexes_built_after(LOADED):
         histories = seed_client_histories(world)
         world.loader.flush()
         ctx.log(f"histories of {histories} clients ({clock.monotonic() - started:.1f}s)")

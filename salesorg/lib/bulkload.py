@@ -322,3 +322,46 @@ def check_foreign_keys(
                         f"{model._meta.db_table}.{f.column} = {dangling[0]} points to no "
                         f"row of {parent.db_table}."
                     )
+
+
+@contextmanager
+def indexes_built_after(
+    models_to_load: Sequence[type[models.Model]], connection: Any = None
+) -> Iterator[list[str]]:
+    """Build the secondary indexes of empty tables once, after loading them.
+
+    Keeping a dozen B-trees up to date row by row is most of the cost of
+    copying a million activities; building each index once from the loaded
+    rows is several times faster. Only for tables that are empty when the load
+    starts (a fresh demo), only on PostgreSQL, and only indexes that back no
+    constraint (primary keys and unique constraints stay). Everything happens in
+    the seeding transaction, so a failed load rolls the indexes back too.
+    Yields the names of the indexes it dropped.
+    """
+    connection = connection or default_connection
+    saved: list[tuple[str, str]] = []
+    if uses_copy(connection) and connection.in_atomic_block:
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            for model in models_to_load:
+                table = model._meta.db_table
+                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")  # noqa: S608
+                if cursor.fetchone()[0]:
+                    continue
+                cursor.execute(
+                    "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+                    " JOIN pg_class c ON c.oid = i.indexrelid"
+                    " WHERE i.indrelid = %s::regclass AND NOT i.indisprimary"
+                    " AND NOT EXISTS (SELECT 1 FROM pg_constraint k"
+                    " WHERE k.conindid = i.indexrelid)",
+                    [table],
+                )
+                saved.extend(cursor.fetchall())
+            for name, _definition in saved:
+                cursor.execute(f"DROP INDEX {quote(name)}")
+    yield [name for name, _ in saved]
+    if saved:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for _name, definition in saved:
+                cursor.execute(definition)
