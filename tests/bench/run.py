@@ -228,6 +228,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"{meta['warmup']} warm-up requests, one at a time",
         "- times are server time in ms (`X-Server-Time-Ms`: first middleware to response), "
         "queries the SQL statements per request (`X-Query-Count`, median)",
+        f"- machine load (1-minute average) {meta['load_average'][1]} at the start, "
+        f"{meta['load_average'][0]} at the end, on {meta['cpus']} CPUs: other work on the "
+        "machine inflates the times, not the query counts",
     ]
     seed = report.get("seed")
     if seed:
@@ -327,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.bench import endpoints as catalogue
 
     started = datetime.now(UTC)
+    load_start = round(os.getloadavg()[0], 2)
     wanted = [p for p in options.personas.split(",") if p] or list(catalogue.PERSONAS)
     agents = {name: sign_in(options.base_url, name, options.password) for name in wanted}
     users = {u.username: u for u in User.objects.filter(username__in=wanted)}
@@ -364,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             "requests": options.requests,
             "warmup": options.warmup,
             "commit": git_commit(),
+            "load_average": [round(os.getloadavg()[0], 2), load_start],
+            "cpus": os.cpu_count(),
         },
         "dataset": dataset(),
         "results": results,
