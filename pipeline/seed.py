@@ -2022,7 +2022,12 @@ def refresh_derived_fields(today: date) -> None:
     """
     if connection.vendor == "postgresql":
         _refresh_postgresql(today)
-        return
+    else:
+        refresh_derived_fields_portable(today)
+
+
+def refresh_derived_fields_portable(today: date) -> None:
+    """``refresh_derived_fields`` in the ORM, for SQLite (``make run`` without a server)."""
     money = DecimalField(max_digits=14, decimal_places=2)
     won = (
         Deal.objects.filter(

@@ -283,6 +283,20 @@ def test_derived_client_fields_match_their_definitions(demo):
         assert last_activity_at == last.get(deal_id)
 
 
+def test_the_portable_refresh_agrees_with_the_postgresql_one(demo):
+    """``make run`` on SQLite derives the same fields through the ORM."""
+    from pipeline.seed import refresh_derived_fields_portable
+
+    fields = ("id", "spend_12m", "is_key_account", "last_visit_at", "next_visit_due")
+    expected = list(Client.objects.order_by("pk").values_list(*fields))
+    deals = list(Deal.objects.order_by("pk").values_list("id", "last_activity_at"))
+    Client.objects.update(spend_12m=1, is_key_account=True, last_visit_at=NOW, next_visit_due=TODAY)
+    Deal.objects.update(last_activity_at=NOW)
+    refresh_derived_fields_portable(TODAY)
+    assert list(Client.objects.order_by("pk").values_list(*fields)) == expected
+    assert list(Deal.objects.order_by("pk").values_list("id", "last_activity_at")) == deals
+
+
 # ------------------------------------------------------------------ stage history
 def test_every_deal_has_its_complete_stage_history(demo):
     changes = defaultdict(list)
