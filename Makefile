@@ -22,6 +22,9 @@ messages:       ## extract strings into the .po files and compile them
 	  --ignore='pipeline/*' --ignore='reports/*'
 	DEBUG=1 .venv/bin/python manage.py compilemessages --ignore=.venv
 
+bench:          ## seed the large demo into PostgreSQL, serve it with gunicorn, measure every endpoint
+	./scripts/bench
+
 smoke:          ## start `make run` on embedded defaults, check /healthz and a login, stop it
 	./scripts/smoke
 

@@ -5,31 +5,29 @@ from __future__ import annotations
 import pytest
 
 from tests.personas import Org, build_org
-from tests.reference_data import restore
-
-_state = {"flushed": False}
+from tests.reference_data import reference_data_present, restore
 
 
-def _is_transactional(request: pytest.FixtureRequest) -> bool:
-    marker = request.node.get_closest_marker("django_db")
-    if marker is not None and marker.kwargs.get("transaction"):
-        return True
-    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+def _uses_db(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    )
 
 
 @pytest.fixture(autouse=True)
-def _reference_data_after_flush(request: pytest.FixtureRequest, django_db_blocker):
-    """After a transactional test flushed the database, restore what migrations made."""
-    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
-        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
-    )
-    if _state["flushed"] and uses_db:
-        with django_db_blocker.unblock():
+def _reference_data(request: pytest.FixtureRequest, django_db_setup, django_db_blocker) -> None:
+    """Make sure what the data migrations made is there before each database test.
+
+    A transactional test (a real worker, threads, the browser's live server)
+    ends with a flush that empties every table; whichever test runs next on
+    that database — in whatever order xdist hands them out — finds the role
+    groups, stages and survey templates restored.
+    """
+    if not _uses_db(request):
+        return
+    with django_db_blocker.unblock():
+        if not reference_data_present():
             restore()
-        _state["flushed"] = False
-    yield
-    if _is_transactional(request):
-        _state["flushed"] = True
 
 
 @pytest.fixture

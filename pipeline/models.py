@@ -344,6 +344,10 @@ class Deal(VersionedModel):
             models.Index(fields=["closed_on"], name="deal_closed_on_idx"),
             models.Index(fields=["expected_close_date"], name="deal_expected_close_idx"),
             models.Index(fields=["-updated_at"], name="deal_updated_idx"),
+            # bench: the deal board lists each stage's open deals by expected close date.
+            models.Index(
+                fields=["stage", "expected_close_date", "id"], name="deal_stage_close_idx"
+            ),
         ]
         permissions = [
             ("move_deal", _("Can move a deal to another stage")),

@@ -329,3 +329,8 @@ SALESORG_WEB_LEAD_RATE_WINDOW = env_int("SALESORG_WEB_LEAD_RATE_WINDOW", 3600, m
 SALESORG_WEB_LEAD_ORIGINS = env_list("SALESORG_WEB_LEAD_ORIGINS", [])
 #: Cards shown per column on the deal board (the rest are one click away in the deal list).
 SALESORG_BOARD_CARDS_PER_STAGE = env_int("SALESORG_BOARD_CARDS_PER_STAGE", 30, minimum=1)
+
+# --- benchmark (make bench) --------------------------------------------------------
+#: Server time and query count headers on every response; only for the benchmark.
+if env_bool("SALESORG_BENCH_HEADERS", False):
+    MIDDLEWARE.insert(0, "salesorg.lib.benchheaders.BenchHeadersMiddleware")

@@ -22,6 +22,20 @@ def _migration(app: str, name: str):
     return importlib.import_module(f"{app}.migrations.{name}")
 
 
+def reference_data_present() -> bool:
+    """A cheap check (one query) that a flush has not emptied the reference data."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pipeline_stage)"
+            " AND EXISTS (SELECT 1 FROM clients_surveytemplate)"
+            " AND EXISTS (SELECT 1 FROM auth_group_permissions gp"
+            "   JOIN auth_group g ON g.id = gp.group_id WHERE g.name = 'rep')"
+        )
+        return bool(cursor.fetchone()[0])
+
+
 def restore() -> None:
     from clients.models import SurveyQuestion, SurveyTemplate
     from pipeline.models import Stage

@@ -26,13 +26,13 @@ TREE = {
 
 def test_refuses_to_run_with_debug_off():
     with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
-        call_command("seed_demo", stdout=StringIO())
+        call_command("seed_demo", "--until", "accounts", stdout=StringIO())
     assert not User.objects.exists()
 
 
 @override_settings(DEBUG=True)
 def test_makes_the_documented_tree_and_is_idempotent():
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--until", "accounts", stdout=StringIO())
     counts = (User.objects.count(), Team.objects.count())
     for username, (boss, role) in TREE.items():
         user = User.objects.get(username=username)
@@ -42,10 +42,10 @@ def test_makes_the_documented_tree_and_is_idempotent():
     assert User.objects.get(username="manager1").team.name == "East Region"
     assert User.objects.get(username="manager2").team.name == "North Region"
     assert User.objects.get(username="support1").region.name == "East Region"
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--until", "accounts", stdout=StringIO())
     assert (User.objects.count(), Team.objects.count()) == counts
 
 
 def test_force_runs_with_debug_off():
-    call_command("seed_demo", "--force", stdout=StringIO())
+    call_command("seed_demo", "--force", "--until", "accounts", stdout=StringIO())
     assert User.objects.filter(username="rep4").exists()

@@ -95,9 +95,7 @@ def test_lead_api_matrix(api, org, records, persona):
 
     spare = LeadFactory(owner=org.rep, name="Entered by mistake")
     response = client.delete(f"/api/v1/leads/{spare.pk}/")
-    got, expected = _outcome(
-        response.status_code, persona, DELETES_EAST_LEAD, SEES_EAST
-    )
+    got, expected = _outcome(response.status_code, persona, DELETES_EAST_LEAD, SEES_EAST)
     assert got == expected
     assert Lead.objects.filter(pk=spare.pk).exists() == (persona not in DELETES_EAST_LEAD)
     if persona in DELETES_EAST_LEAD:  # a converted lead keeps its history

@@ -66,6 +66,18 @@ def phone_page(browser, live_server) -> Iterator:
 
 @pytest.fixture
 def demo_company(transactional_db) -> None:
+    """The demo people and reporting tree (``seed_demo --until accounts``): fast;
+    each test creates the records it is about."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--force", "--until", "accounts", stdout=StringIO())
+
+
+@pytest.fixture
+def full_demo_company(transactional_db) -> None:
+    """The whole small demo company, clients and 18 months of pipeline included (slow)."""
     from io import StringIO
 
     from django.core.management import call_command

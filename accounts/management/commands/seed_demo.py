@@ -30,15 +30,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="run even with DEBUG off (never in production)"
         )
+        parser.add_argument(
+            "--until",
+            choices=SEED_APPS,
+            default=SEED_APPS[-1],
+            help="seed the apps in order up to this one (e.g. 'accounts': only the people)",
+        )
 
-    def handle(self, *args: Any, size: str, seed: int, force: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, size: str, seed: int, force: bool, until: str, **options: Any
+    ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates users with the password 'demo'. It refuses to run with "
                 "DEBUG off; pass --force if this really is a demo or benchmark database."
             )
         ctx = SeedContext.create(size=size, seed=seed, stdout=self.stdout)
-        for label in SEED_APPS:
+        for label in SEED_APPS[: SEED_APPS.index(until) + 1]:
             if not apps.is_installed(label):
                 continue
             try:

@@ -1,0 +1,1 @@
+"""The benchmark (``make bench``): not a test suite; see README "Benchmark"."""
