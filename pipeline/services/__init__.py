@@ -1,0 +1,1 @@
+"""Workflows of the pipeline, one module per area (quotes, contracts, projects, ...)."""
