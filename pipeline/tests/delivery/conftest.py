@@ -4,7 +4,7 @@
 as its account manager, a deal in proposal and a won deal, a quote, an active
 contract ending in 64 days and a running project with a milestone and a task.
 ``north`` is the same shape owned by ``outsider`` (North region), which nobody
-in the East may see. Test modules import the fixtures they use.
+in the East may see. The fixtures are shared by every test module in this package.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from accounts.models import User
 from clients.models import Client
 from pipeline.models import Contract, Deal, Milestone, Project, Quote, Task
 from pipeline.services import quotes as quote_service
-from pipeline.tests.delivery_factories import (
+from pipeline.tests.delivery.factories import (
     ClientFactory,
     ContractFactory,
     DealFactory,

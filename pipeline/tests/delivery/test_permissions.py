@@ -13,7 +13,6 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from pipeline.models import Contract, ContractStatus, Project, Quote
-from pipeline.tests.delivery_fixtures import east, north  # noqa: F401
 from tests.personas import Org
 
 pytestmark = pytest.mark.django_db
