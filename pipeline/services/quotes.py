@@ -426,6 +426,7 @@ def quote_revise(*, quote: Quote, by: User) -> Quote:
             _("Revision %(revision)s is newer; revise that one.")
             % {"revision": revisions[0].revision}
         )
+    quote = revisions[0]
     if quote.status == Quote.Status.ACCEPTED:
         raise ValidationError(_("The client accepted this quote; it is not revised any more."))
     new = Quote(
@@ -581,11 +582,6 @@ QUOTE_TRANSITIONS: dict[str, tuple[str, ...]] = {
 def _move(quote: Quote, to: str, by: User, expected_version: int | None) -> Quote:
     _require(by, "pipeline.change_quote")
     quote = _locked(quote, expected_version)
-    if to not in QUOTE_TRANSITIONS[quote.status]:
-        raise ValidationError(
-            _("A quote that is “%(from)s” cannot become “%(to)s”.")
-            % {"from": quote.get_status_display(), "to": Quote.Status(to).label}
-        )
     if to == Quote.Status.SENT:
         blocker = send_blocker(quote)
         if not blocker and not is_latest_revision(quote):
@@ -593,6 +589,11 @@ def _move(quote: Quote, to: str, by: User, expected_version: int | None) -> Quot
         if blocker:
             raise ValidationError(blocker)
         quote.sent_at = timezone.now()
+    if to not in QUOTE_TRANSITIONS[quote.status]:
+        raise ValidationError(
+            _("A quote that is “%(from)s” cannot become “%(to)s”.")
+            % {"from": quote.get_status_display(), "to": Quote.Status(to).label}
+        )
     quote.status = to
     quote.save_versioned(expected_version=quote.version)
     return quote
