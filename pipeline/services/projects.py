@@ -236,6 +236,8 @@ def milestone_save(
         milestone = Milestone(project=project)
     elif milestone.project_id != project.pk:
         raise ValidationError(_("This milestone belongs to another project."))
+    else:  # work on the stored row: a bound form may already have changed the instance
+        milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
     was_done = milestone.status == Milestone.Status.DONE and milestone.pk is not None
     for name, value in fields.items():
         setattr(milestone, name, value)
@@ -271,6 +273,8 @@ def task_save(*, project: Project, by: User, task: Task | None = None, **fields:
         task = Task(project=project)
     elif task.project_id != project.pk:
         raise ValidationError(_("This task belongs to another project."))
+    else:
+        task = Task.objects.select_for_update().get(pk=task.pk)
     was_done = task.done and task.pk is not None
     for name, value in fields.items():
         setattr(task, name, value)
