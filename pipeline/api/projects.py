@@ -161,7 +161,9 @@ class _ProjectChildViewSet(VisibleModelViewSet):
 
     def project(self, *, for_change: bool) -> Project:
         access = get_for_user(
-            self.request.user, Project.objects.all(), pk=self.kwargs["project_pk"]
+            self.request.user,
+            Project.objects.select_related("client"),
+            pk=self.kwargs["project_pk"],
         )
         if for_change and not access.can_change:
             raise DjangoPermissionDenied

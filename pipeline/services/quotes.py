@@ -127,11 +127,13 @@ def editable_reason(quote: Quote, *, latest: bool | None = None) -> str:
     return ""
 
 
-def send_blocker(quote: Quote) -> str:
+def send_blocker(quote: Quote, *, has_lines: bool | None = None) -> str:
     """Why the quote cannot be sent now ("" when it can)."""
     if quote.status != Quote.Status.DRAFT:
         return _("Only a draft quote can be sent.")
-    if not quote.lines.exists():
+    if has_lines is None:
+        has_lines = quote.lines.exists()
+    if not has_lines:
         return _("Add at least one line before sending the quote.")
     blockers = {
         Quote.Approval.REQUIRED: _(

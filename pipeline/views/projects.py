@@ -184,11 +184,16 @@ def _milestones(project: Project) -> list[Milestone]:
 @login_required
 @require_GET
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    access = _project_access(request, pk)
-    project = access.obj
-    user = request.user
     today = timezone.localdate()
-    progress = service.with_progress(Project.objects.filter(pk=project.pk), today=today).get()
+    access = fetch(
+        request,
+        service.with_progress(_project_qs(request.user), today=today).select_related(
+            "client__account_manager"
+        ),
+        pk,
+    )
+    project = progress = access.obj
+    user = request.user
     milestones = _milestones(project)
     loose_tasks = list(project.tasks.filter(milestone__isnull=True).select_related("owner"))
     can_change = access.can_change and project.status in service.OPEN_STATUSES

@@ -155,6 +155,7 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
     access = fetch(request, _quote_qs(request.user), pk)
     quote = access.obj
     user = request.user
+    lines = _decorated_lines(quote)
     revisions = list(
         Quote.objects.visible_to(user)
         .filter(number=quote.number)
@@ -173,7 +174,7 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "quote": quote,
             "access": access,
-            "lines": _decorated_lines(quote),
+            "lines": lines,
             "revisions": revisions,
             "latest": latest,
             "approvals": approvals,
@@ -186,7 +187,9 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and quote.status == Quote.Status.DRAFT
             and quote.approval in (Quote.Approval.REQUIRED, Quote.Approval.REJECTED)
             and user.has_perm("pipeline.add_quoteapproval"),
-            "send_blocker": service.send_blocker(quote) if quote.status == "draft" else "",
+            "send_blocker": service.send_blocker(quote, has_lines=bool(lines))
+            if quote.status == Quote.Status.DRAFT
+            else "",
             "can_send": may_change and latest and quote.status == Quote.Status.DRAFT,
             "can_answer": may_change and quote.status == Quote.Status.SENT,
             "can_revise": may_change
