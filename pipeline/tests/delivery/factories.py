@@ -136,3 +136,45 @@ class TaskFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     title = factory.Sequence(lambda n: f"Task {n}")
     owner = factory.LazyAttribute(lambda t: t.project.owner)
+
+
+def ensure_reference_data() -> None:
+    """Put back the rows the data migrations made (stages, role groups and their permissions).
+
+    A transactional test (``transaction=True``, the browser tests) empties every
+    table when it ends; Django then re-creates content types and permissions but
+    not what data migrations inserted. Tests that run after such a flush call this
+    first; it is idempotent.
+    """
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.db.models import Q
+
+    from accounts.roles import ROLE_PERMISSIONS, group_name
+
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
+    migration = importlib.import_module("pipeline.migrations.0002_stages_and_role_permissions")
+    for code, name, name_zh, order, probability, kind in migration.STAGES:
+        Stage.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "name_zh": name_zh,
+                "order": order,
+                "probability": probability,
+                "kind": kind,
+            },
+        )
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name(role))
+        condition = Q()
+        for perm in perms:
+            app_label, codename = perm.split(".", 1)
+            condition |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.add(*Permission.objects.filter(condition))

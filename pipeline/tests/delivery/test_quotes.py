@@ -16,8 +16,14 @@ from rest_framework.test import APIClient
 from clients.timeline import timeline_for
 from pipeline.models import Quote
 from pipeline.services import quotes as service
-from pipeline.tests.delivery.factories import ClientFactory, DealFactory, ProductFactory
+from pipeline.tests.delivery.factories import (
+    ClientFactory,
+    DealFactory,
+    ProductFactory,
+    ensure_reference_data,
+)
 from salesorg.lib.concurrency import StaleWrite
+from tests.personas import build_org
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +56,9 @@ def test_numbers_count_up_within_the_month(org, deal):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_numbers_stay_unique_when_created_at_the_same_time(org):
+def test_numbers_stay_unique_when_created_at_the_same_time():
+    ensure_reference_data()  # an earlier transactional test may have emptied the tables
+    org = build_org()
     deal = DealFactory(client=ClientFactory(owner=org.rep), owner=org.rep)
     numbers: list[str] = []
     errors: list[BaseException] = []
