@@ -100,3 +100,36 @@ def history_rows(records: list[Any], fields: tuple[str, ...]) -> list[dict[str, 
             }
         )
     return rows
+
+
+def deal_documents(deal: Deal, user: User) -> dict[str, Any]:
+    """The quotes, contracts and delivery projects of one deal, for the deal page.
+
+    Context for ``{% include "pipeline/quotes/_deal_documents.html" %}``: three
+    small queries, each through ``visible_to`` (a rep sees the quotes of their
+    deal, but a contract or project only if it is theirs or their team's).
+    """
+    from pipeline.models import Contract, Project, Quote, Stage
+    from pipeline.services.projects import with_progress
+    from pipeline.services.quotes import latest_revisions
+
+    won = deal.stage.kind == Stage.Kind.WON
+    lost = deal.stage.kind == Stage.Kind.LOST
+    return {
+        "deal_quotes": list(
+            latest_revisions(Quote.objects.visible_to(user).filter(deal=deal)).order_by(
+                "-created_at", "pk"
+            )
+        ),
+        "deal_contracts": list(
+            Contract.objects.visible_to(user).filter(deal=deal).order_by("-start_date", "pk")
+        ),
+        "deal_projects": list(
+            with_progress(Project.objects.visible_to(user).filter(deal=deal)).order_by(
+                "-created_at", "pk"
+            )
+        ),
+        "can_add_quote": not lost and user.has_perm("pipeline.add_quote"),
+        "can_add_contract": won and user.has_perm("pipeline.add_contract"),
+        "can_add_project": won and user.has_perm("pipeline.add_project"),
+    }

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -368,7 +368,7 @@ def quote_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.success(request, _("The quote was deleted."))
         return redirect("pipeline:quote-list")
     if action not in steps:
-        raise PermissionDenied
+        raise Http404
     step, success = steps[action]
     return run_action(request, step, success=success, to=to)
 

@@ -355,3 +355,27 @@ def test_quotes_contracts_and_projects_on_the_client_timeline(org, deal):
     rep_kinds = {e.kind for e in timeline_for(deal.client, org.rep)}
     assert "quote" in rep_kinds and "contract" not in rep_kinds and "project" not in rep_kinds
     assert timeline_for(deal.client, org.outsider) == []
+
+
+def test_the_deal_page_section_lists_what_the_user_may_see(org, deal):
+    from django.template.loader import render_to_string
+
+    from pipeline.tests.delivery.factories import ContractFactory
+    from pipeline.views.delivery_common import deal_documents
+
+    quote = service.quote_create(deal=deal, by=org.rep, lines=[line()])
+    newer = service.quote_revise(quote=quote, by=org.rep)
+    contract = ContractFactory(client=deal.client, deal=deal, owner=org.am)
+
+    def render(user):
+        context = {"deal": deal, **deal_documents(deal, user)}
+        return render_to_string("pipeline/quotes/_deal_documents.html", context)
+
+    html = render(org.am)
+    assert reverse("pipeline:quote-detail", args=[newer.pk]) in html
+    assert reverse("pipeline:quote-detail", args=[quote.pk]) not in html  # older revision
+    assert contract.number in html and "No delivery projects yet." in html
+    assert reverse("pipeline:quote-create", args=[deal.pk]) in html
+    assert reverse("pipeline:contract-create", args=[deal.pk]) not in html  # not won yet
+    html = render(org.rep)
+    assert str(newer) in html and contract.number not in html
