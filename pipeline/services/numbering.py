@@ -17,14 +17,17 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 
-def _lock(key: str) -> None:
+def lock_key(model: type[models.Model], prefix: str) -> int:
+    """The advisory lock id for one model's numbers in one month (a positive bigint)."""
+    key = f"{model._meta.label}:{prefix}"
+    return (0x5A1E << 32) | zlib.crc32(key.encode())
+
+
+def _lock(model: type[models.Model], prefix: str) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        # One bigint key: a namespace in the high bits, the key's CRC-32 in the low ones.
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s)", [(0x5A1E << 32) | zlib.crc32(key.encode())]
-        )
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key(model, prefix)])
 
 
 def next_number(model: type[models.Model], letter: str, *, on: date | None = None) -> str:
@@ -37,7 +40,7 @@ def next_number(model: type[models.Model], letter: str, *, on: date | None = Non
         raise RuntimeError("next_number() must run inside the transaction that saves the record.")
     day = on or timezone.localdate()
     prefix = f"{letter}-{day:%Y%m}-"
-    _lock(f"{model._meta.label}:{prefix}")
+    _lock(model, prefix)
     last = (
         model._base_manager.filter(number__startswith=prefix)
         .order_by(Length("number").desc(), "-number")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -20,10 +20,8 @@ from pipeline.tests.delivery.factories import (
     ClientFactory,
     DealFactory,
     ProductFactory,
-    ensure_reference_data,
 )
 from salesorg.lib.concurrency import StaleWrite
-from tests.personas import build_org
 
 pytestmark = pytest.mark.django_db
 
@@ -55,31 +53,35 @@ def test_numbers_count_up_within_the_month(org, deal):
     assert (first.revision, second.revision) == (1, 1)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_numbers_stay_unique_when_created_at_the_same_time():
-    ensure_reference_data()  # an earlier transactional test may have emptied the tables
-    org = build_org()
-    deal = DealFactory(client=ClientFactory(owner=org.rep), owner=org.rep)
-    numbers: list[str] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(6)
+def test_numbering_holds_a_lock_until_the_quote_is_committed(org, deal):
+    """Two creators in the same month queue on one advisory lock, so both cannot read
+    the same "last number"; another month or model is not held up."""
+    from pipeline.models import Contract
+    from pipeline.services.numbering import lock_key
 
-    def create() -> None:
+    prefix = f"Q-{timezone.localdate():%Y%m}-"
+    other = lock_key(Contract, f"C-{timezone.localdate():%Y%m}-")
+    answers: dict[str, bool] = {}
+
+    def try_lock(name: str, key: int) -> None:
+        # A thread has its own database connection: another request, in effect.
         try:
-            barrier.wait()
-            numbers.append(service.quote_create(deal=deal, by=org.rep, lines=[line()]).number)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+                answers[name] = cursor.fetchone()[0]
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=create) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assert len(numbers) == 6 and len(set(numbers)) == 6
+    def probe() -> None:
+        for name, key in (("same", lock_key(Quote, prefix)), ("other", other)):
+            thread = threading.Thread(target=try_lock, args=(name, key))
+            thread.start()
+            thread.join()
+
+    with transaction.atomic():
+        service.quote_create(deal=deal, by=org.rep, lines=[line()])
+        probe()
+    assert answers == {"same": False, "other": True}
 
 
 # ------------------------------------------------------------------ revisions
