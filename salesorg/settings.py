@@ -332,6 +332,8 @@ SALESORG_COMPANY_NAME = env_str("SALESORG_COMPANY_NAME", "salesorg")
 SALESORG_COMPANY_ADDRESS = env_str("SALESORG_COMPANY_ADDRESS")
 SALESORG_COMPANY_PHONE = env_str("SALESORG_COMPANY_PHONE")
 SALESORG_COMPANY_EMAIL = env_str("SALESORG_COMPANY_EMAIL")
+#: Money in Chinese pages grouped by thousands like the English ones (salesorg/formats).
+FORMAT_MODULE_PATH = ["salesorg.formats"]
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "QuoteStatusEnum": "pipeline.models.Quote.Status",

@@ -276,8 +276,9 @@ def _approval_after_change(quote: Quote, max_discount: Decimal) -> str:
     return Quote.Approval.REQUIRED
 
 
-def _apply_totals(quote: Quote) -> QuoteTotals:
-    totals = compute_totals(quote.lines.all(), quote.tax_rate)
+def _apply_totals(quote: Quote, lines: Sequence[QuoteLine] | None = None) -> QuoteTotals:
+    """Set the stored totals and the approval state from ``lines`` (default: the saved ones)."""
+    totals = compute_totals(quote.lines.all() if lines is None else lines, quote.tax_rate)
     quote.subtotal = totals.subtotal
     quote.discount_total = totals.discount_total
     quote.tax_amount = totals.tax_amount
@@ -372,9 +373,10 @@ def quote_create(
     )
     if tax_rate is not None:
         quote.tax_rate = tax_rate
-    quote.save()
-    _replace_lines(quote, lines)
-    quote_recalculate(quote=quote)
+    built = _build_lines(quote, lines)
+    _apply_totals(quote, built)
+    quote.save()  # one save, so the history starts with the quote as it was made
+    QuoteLine.objects.bulk_create(built)
     return quote
 
 
@@ -444,8 +446,7 @@ def quote_revise(*, quote: Quote, by: User) -> Quote:
         notes=quote.notes,
         created_by=by,
     )
-    new.save()
-    QuoteLine.objects.bulk_create(
+    lines = [
         QuoteLine(
             quote=new,
             product_id=line.product_id,
@@ -456,8 +457,10 @@ def quote_revise(*, quote: Quote, by: User) -> Quote:
             position=line.position,
         )
         for line in quote.lines.all()
-    )
-    quote_recalculate(quote=new)
+    ]
+    _apply_totals(new, lines)
+    new.save()
+    QuoteLine.objects.bulk_create(lines)
     return new
 
 

@@ -75,6 +75,11 @@ def posted_version(request: HttpRequest) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def _blank(value: Any) -> Any:
+    """Keep a real zero (0, 0.00) but show an empty string like a missing value."""
+    return None if value in ("", None) else value
+
+
 def history_rows(records: list[Any], fields: tuple[str, ...]) -> list[dict[str, Any]]:
     """Who changed which fields when, from simple-history records newest first (no queries)."""
     rows = []
@@ -90,7 +95,9 @@ def history_rows(records: list[Any], fields: tuple[str, ...]) -> list[dict[str, 
                 if field.choices:
                     new = dict(field.flatchoices).get(new, new)
                     old = dict(field.flatchoices).get(old, old) if previous is not None else None
-                changes.append({"field": label, "old": old, "new": new})
+                changes.append(
+                    {"field": label, "old": old or _blank(old), "new": new or _blank(new)}
+                )
         rows.append(
             {
                 "at": record.history_date,

@@ -253,10 +253,11 @@ def _editor(request: HttpRequest, *, deal: Deal, quote: Quote | None) -> HttpRes
                 return redirect(saved.get_absolute_url())
     else:
         if quote is None:
-            form = QuoteForm(instance=Quote(deal=deal, currency=deal.currency))
-            form.initial.setdefault(
-                "valid_until",
-                timezone.localdate() + timedelta(days=settings.SALESORG_QUOTE_VALIDITY_DAYS),
+            valid_until = timezone.localdate() + timedelta(
+                days=settings.SALESORG_QUOTE_VALIDITY_DAYS
+            )
+            form = QuoteForm(
+                instance=Quote(deal=deal, currency=deal.currency, valid_until=valid_until)
             )
             formset = QuoteLineFormSet(prefix=prefix, products=products)
         else:

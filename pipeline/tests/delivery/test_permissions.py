@@ -389,3 +389,24 @@ def test_api_project_milestones_and_tasks(org: Org, east, persona):
     assert response.status_code == api_status("project", persona, ROLE_CHANGE, CHANGE, 201)
     response = client.patch(f"{base}/tasks/{east.task.pk}/", {"done": True}, format="json")
     assert response.status_code == api_status("project", persona, ROLE_CHANGE, CHANGE, 200)
+
+
+def test_the_openapi_schema_describes_the_endpoints_and_actions(client):
+    text = client.get("/api/schema/").content.decode()
+    for path in (
+        "/api/v1/quotes/{id}/request-approval/",
+        "/api/v1/quotes/{id}/approve/",
+        "/api/v1/quotes/{id}/reject/",
+        "/api/v1/quotes/{id}/send/",
+        "/api/v1/quotes/{id}/accept/",
+        "/api/v1/quotes/{id}/revise/",
+        "/api/v1/contracts/{id}/transition/",
+        "/api/v1/contracts/{id}/renew/",
+        "/api/v1/contracts/{id}/files/",
+        "/api/v1/projects/{id}/transition/",
+        "/api/v1/projects/{project_pk}/milestones/{id}/",
+        "/api/v1/projects/{project_pk}/tasks/{id}/",
+    ):
+        assert f"{path}:" in text, path
+    for enum in ("QuoteStatusEnum", "ContractStatusEnum", "ProjectStatusEnum"):
+        assert enum in text

@@ -340,6 +340,7 @@ def test_the_printable_quote_in_both_languages(login, org, deal, settings):
     assert 'data-testid="user-menu"' not in html  # no navigation on paper
     zh = client.get(url, {"lang": "zh-hans"}).content.decode()
     assert "报价单" in zh and "合计" in zh and 'lang="zh-hans"' in zh
+    assert "2,510.97" in zh  # grouped by thousands in Chinese too (salesorg/formats)
 
 
 # ----------------------------------------------------------------- timeline
