@@ -80,3 +80,24 @@ def east(org: Org) -> Book:
 @pytest.fixture
 def north(org: Org) -> Book:
     return make_book(org.outsider, org.peer_am, label="North")
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Stages and role groups, even after a transactional test emptied the tables.
+
+    With ``pytest -n 2 --dist=loadfile`` a file that mixes ordinary and
+    transactional tests (``salesorg/tests/test_concurrency.py``) can run its
+    flush before this package's tests in the same worker; the rows the data
+    migrations made are then gone. One cheap query when they are there.
+    """
+    if "db" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
+        return
+    request.getfixturevalue("db")
+    from django.contrib.auth.models import Group
+
+    from pipeline.models import Stage
+    from pipeline.tests.delivery.factories import ensure_reference_data
+
+    if not (Stage.objects.exists() and Group.objects.filter(permissions__isnull=False).exists()):
+        ensure_reference_data()
