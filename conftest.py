@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from tests.personas import Org, build_org
 from tests.reference_data import reference_data_present, restore
@@ -28,6 +29,13 @@ def _reference_data(request: pytest.FixtureRequest, django_db_setup, django_db_b
     with django_db_blocker.unblock():
         if not reference_data_present():
             restore()
+
+
+@pytest.fixture(autouse=True)
+def _english() -> None:
+    """Each test starts in English: a request in Chinese leaves Chinese active in
+    this thread (LocaleMiddleware activates the language and nothing resets it)."""
+    translation.activate("en")
 
 
 @pytest.fixture

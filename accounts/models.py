@@ -223,7 +223,7 @@ class User(TreeNode, AbstractUser):
 
     def refresh_from_db(self, *args: object, **kwargs: object) -> None:
         super().refresh_from_db(*args, **kwargs)  # type: ignore[arg-type]
-        for cached in ("visibility_scope", "region"):
+        for cached in ("visibility_scope", "region", "_visibility_parent_ids"):
             self.__dict__.pop(cached, None)
 
     @property

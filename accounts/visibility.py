@@ -149,12 +149,7 @@ class OwnedBy(Rule):
                 # index in a BitmapOr; a join or a sub-select inside the OR would
                 # make it scan every row of a large table.
                 path, last = field.rsplit("__", 1)
-                parent = _related_model(qs.model, path)
-                parent_ids = list(
-                    parent._base_manager.filter(**{f"{last}__in": ids})
-                    .order_by()
-                    .values_list("pk", flat=True)
-                )
+                parent_ids = _parent_ids(user, _related_model(qs.model, path), last, ids)
                 if parent_ids:
                     condition |= Q(**{f"{path}__in": parent_ids})
             else:
@@ -203,6 +198,26 @@ class FollowsParent(Rule):
     def relation(self, obj: models.Model, user: User) -> tuple[Relation, set[str]]:
         parent = getattr(obj, self.field)
         return rule_for(type(parent)).relation(parent, user)
+
+
+def _parent_ids(
+    user: User, parent: type[models.Model], field: str, user_ids: list[int]
+) -> list[int]:
+    """Ids of the ``parent`` records whose ``field`` is someone in the user's scope.
+
+    Cached on the user object for the request, like the scope itself: a deal
+    list, its contracts and projects all ask for "clients whose account manager
+    I see" and get one query between them.
+    """
+    cache = user.__dict__.setdefault("_visibility_parent_ids", {})
+    key = (parent._meta.label, field)
+    if key not in cache:
+        cache[key] = list(
+            parent._base_manager.filter(**{f"{field}__in": user_ids})
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+    return cache[key]
 
 
 def _related_model(model: type[models.Model], path: str) -> type[models.Model]:

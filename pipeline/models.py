@@ -586,6 +586,7 @@ class Quote(VersionedModel):
 
     class Approval(models.TextChoices):
         NOT_NEEDED = "not_needed", _("Not needed")
+        REQUIRED = "required", _("Needs approval")
         PENDING = "pending", _("Waiting for approval")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")

@@ -31,6 +31,24 @@ router.register("clients", clients_api.ClientViewSet, basename="client")
 router.register("contacts", clients_api.ContactViewSet, basename="contact")
 # --- end clients core ---
 
+# ---- quotes, contracts and delivery projects (pipeline-quotes) ---------------------
+from pipeline.api import contracts as contracts_api  # noqa: E402
+from pipeline.api import projects as projects_api  # noqa: E402
+from pipeline.api import quotes as quotes_api  # noqa: E402
+
+router.register("quotes", quotes_api.QuoteViewSet, basename="quote")
+router.register("contracts", contracts_api.ContractViewSet, basename="contract")
+router.register("projects", projects_api.ProjectViewSet, basename="project")
+router.register(
+    r"projects/(?P<project_pk>[0-9]+)/milestones",
+    projects_api.MilestoneViewSet,
+    basename="project-milestone",
+)
+router.register(
+    r"projects/(?P<project_pk>[0-9]+)/tasks", projects_api.TaskViewSet, basename="project-task"
+)
+# ---- end of quotes, contracts and delivery projects --------------------------------
+
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

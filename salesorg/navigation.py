@@ -66,6 +66,13 @@ NAV: list[NavItem] = [
                 perm="pipeline.view_quote",
                 section="pipeline:quote",
             ),
+            # discount approvals (pipeline-quotes)
+            NavItem(
+                _("Discount approvals"),
+                "pipeline:approval-list",
+                perm="pipeline.approve_discount",
+                section="pipeline:approval",
+            ),
             NavItem(
                 _("Products"),
                 "pipeline:product-list",
@@ -88,6 +95,19 @@ NAV: list[NavItem] = [
                 "pipeline:project-list",
                 perm="pipeline.view_project",
                 section="pipeline:project",
+            ),
+            # renewals and overdue milestones (pipeline-quotes)
+            NavItem(
+                _("Renewals"),
+                "pipeline:renewal-list",
+                perm="pipeline.view_contract",
+                section="pipeline:renewal",
+            ),
+            NavItem(
+                _("Overdue milestones"),
+                "pipeline:milestones-overdue",
+                perm="pipeline.view_milestone",
+                section="pipeline:milestone",
             ),
             NavItem(
                 _("Targets"),

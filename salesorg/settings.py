@@ -334,3 +334,29 @@ SALESORG_BOARD_CARDS_PER_STAGE = env_int("SALESORG_BOARD_CARDS_PER_STAGE", 30, m
 #: Server time and query count headers on every response; only for the benchmark.
 if env_bool("SALESORG_BENCH_HEADERS", False):
     MIDDLEWARE.insert(0, "salesorg.lib.benchheaders.BenchHeadersMiddleware")
+
+# --- quotes, contracts and delivery projects (pipeline) -----------------------------
+#: A quote line discount above this percentage needs the owner's manager's approval.
+SALESORG_DISCOUNT_APPROVAL_THRESHOLD = env_int(
+    "SALESORG_DISCOUNT_APPROVAL_THRESHOLD", 10, minimum=0
+)
+#: Days a new quote stays valid unless the author sets another date.
+SALESORG_QUOTE_VALIDITY_DAYS = env_int("SALESORG_QUOTE_VALIDITY_DAYS", 30, minimum=1)
+#: Largest contract file accepted for upload, in megabytes.
+SALESORG_CONTRACT_FILE_MAX_MB = env_int("SALESORG_CONTRACT_FILE_MAX_MB", 20, minimum=1)
+#: The selling company as printed on quotes.
+SALESORG_COMPANY_NAME = env_str("SALESORG_COMPANY_NAME", "salesorg")
+SALESORG_COMPANY_ADDRESS = env_str("SALESORG_COMPANY_ADDRESS")
+SALESORG_COMPANY_PHONE = env_str("SALESORG_COMPANY_PHONE")
+SALESORG_COMPANY_EMAIL = env_str("SALESORG_COMPANY_EMAIL")
+#: Money in Chinese pages grouped by thousands like the English ones (salesorg/formats).
+FORMAT_MODULE_PATH = ["salesorg.formats"]
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "QuoteStatusEnum": "pipeline.models.Quote.Status",
+        "QuoteApprovalEnum": "pipeline.models.Quote.Approval",
+        "ContractStatusEnum": "pipeline.models.ContractStatus",
+        "ProjectStatusEnum": "pipeline.models.Project.Status",
+        "MilestoneStatusEnum": "pipeline.models.Milestone.Status",
+    }
+)

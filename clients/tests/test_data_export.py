@@ -8,7 +8,6 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
 from openpyxl import load_workbook
 
 from clients import importing
@@ -16,13 +15,6 @@ from clients.models import Client, ClientImport, Contact
 from clients.tests.data_factories import ClientFactory, ContactFactory, uscc
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in English, whatever an earlier test left active."""
-    with translation.override("en"):
-        yield
 
 
 URL = reverse("clients:export")

@@ -21,7 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from simple_history.models import HistoricalChanges
 
 from accounts.models import User
@@ -30,13 +30,6 @@ from clients.models import Client, ClientUserObjectPermission, Contact, Tag
 from clients.tests.data_factories import ClientFactory, ContactFactory, uscc
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in English, whatever an earlier test left active."""
-    with translation.override("en"):
-        yield
 
 
 _counter = itertools.count(1)

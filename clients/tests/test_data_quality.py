@@ -6,20 +6,12 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from clients.models import Client
 from clients.quality import DuplicateGroups, duplicate_counts, incomplete_counts
 from clients.tests.data_factories import ClientFactory, ContactFactory, uscc
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in English, whatever an earlier test left active."""
-    with translation.override("en"):
-        yield
 
 
 URL = reverse("clients:quality")

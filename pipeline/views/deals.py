@@ -29,8 +29,9 @@ from pipeline.forms.deals import (
     ReopenForm,
     WonForm,
 )
-from pipeline.models import Activity, Contract, Deal, Lead, Project, Quote, Stage
+from pipeline.models import Activity, Deal, Lead, Stage
 from pipeline.services import deals as services
+from pipeline.views.delivery_common import deal_documents
 from salesorg.lib.concurrency import StaleWrite
 from salesorg.lib.export import csv_response
 from salesorg.lib.listing import apply_sort, paginate
@@ -461,13 +462,7 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .filter(deal=deal)
             .select_related("owner")
             .order_by("-start_at")[:20],
-            "quotes": Quote.objects.visible_to(user).filter(deal=deal).order_by("-created_at")[:20],
-            "contracts": Contract.objects.visible_to(user)
-            .filter(deal=deal)
-            .order_by("-start_date")[:20],
-            "projects": Project.objects.visible_to(user)
-            .filter(deal=deal)
-            .order_by("-created_at")[:20],
+            **deal_documents(deal, user),
             "source_lead": Lead.objects.visible_to(user).filter(converted_deal=deal).first(),
         },
     )
