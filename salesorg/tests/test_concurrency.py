@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 
 from clients.models import Client
 from salesorg.lib.concurrency import StaleWrite
@@ -40,7 +40,7 @@ def test_two_concurrent_writers_on_postgresql_one_wins(org):
         except StaleWrite:
             outcomes.append("conflict")
         finally:
-            close_old_connections()
+            connection.close()
 
     threads = [threading.Thread(target=write, args=(p,)) for p in ("021 1", "021 2")]
     for t in threads:
