@@ -69,7 +69,17 @@ def _crawl(client) -> tuple[int, list[tuple[str, int]], set[str]]:
     return visited, broken, seen
 
 
-def test_every_link_each_role_is_shown_works(client):
+def _api_problems(client) -> list[tuple[str, int]]:
+    endpoints = client.get("/api/v1/", HTTP_ACCEPT="application/json").json()
+    assert len(endpoints) >= 10
+    return [
+        (name, response.status_code)
+        for name, url in endpoints.items()
+        if (response := client.get(url, HTTP_ACCEPT="application/json")).status_code != 200
+    ]
+
+
+def test_every_link_and_api_list_works_for_each_role(client):
     # One seeding for all roles: the small demo company with 18 months of history.
     call_command("seed_demo", "--force", stdout=StringIO())
     problems = {}
@@ -78,6 +88,7 @@ def test_every_link_each_role_is_shown_works(client):
         visited, broken, seen = _crawl(client)
         assert visited >= 20, f"{username} reached only {visited} pages"
         assert "/pipeline/deals/board/" in seen or username == "support1", username
+        broken += _api_problems(client)
         if broken:
             problems[username] = broken
-    assert problems == {}, "links shown to these roles do not work"
+    assert problems == {}, "links and API lists that do not work for these roles"
