@@ -146,31 +146,31 @@ class ComplaintSerializer(VersionedModelSerializer):
         )
 
 
-class _Step(serializers.Serializer):
+class _ComplaintStep(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1, help_text=_VERSION_HELP)
 
 
-class RespondSerializer(_Step):
+class ComplaintRespondSerializer(_ComplaintStep):
     text = serializers.CharField(help_text="What the client was told.")
 
 
-class NoteSerializer(serializers.Serializer):
+class ComplaintNoteSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="An internal note; it is not a response.")
 
 
-class ResolveSerializer(_Step):
+class ComplaintResolveSerializer(_ComplaintStep):
     resolution = serializers.CharField(help_text="How the complaint was resolved.")
 
 
-class CloseSerializer(_Step):
+class ComplaintCloseSerializer(_ComplaintStep):
     note = serializers.CharField(required=False, allow_blank=True)
 
 
-class ReopenSerializer(_Step):
+class ComplaintReopenSerializer(_ComplaintStep):
     reason = serializers.CharField(help_text="Why the complaint is reopened.")
 
 
-class ReassignSerializer(_Step):
+class ComplaintReassignSerializer(_ComplaintStep):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.none(), help_text="User id of an active person of your team."
     )
@@ -235,12 +235,14 @@ class ComplaintViewSet(VisibleModelViewSet):
         body.is_valid(raise_exception=True)
         return dict(body.validated_data)
 
-    @extend_schema(request=RespondSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT})
+    @extend_schema(
+        request=ComplaintRespondSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def respond(self, request: Request, pk: str | None = None) -> Response:
         """Record a response to the client; the first one stops the SLA clock."""
         complaint = self.get_object()
-        data = self._body(RespondSerializer)
+        data = self._body(ComplaintRespondSerializer)
         service.complaint_respond(
             by=request.user,
             complaint=complaint,
@@ -249,7 +251,7 @@ class ComplaintViewSet(VisibleModelViewSet):
         )
         return self._answer(complaint)
 
-    @extend_schema(request=NoteSerializer, responses={201: ComplaintEntrySerializer})
+    @extend_schema(request=ComplaintNoteSerializer, responses={201: ComplaintEntrySerializer})
     @action(detail=True, methods=["post"])
     def note(self, request: Request, pk: str | None = None) -> Response:
         """Add an internal note (support staff may too; it changes nothing else)."""
@@ -260,16 +262,18 @@ class ComplaintViewSet(VisibleModelViewSet):
             raise Http404 from None
         if not request.user.has_perm("clients.add_complaintentry"):
             raise PermissionDenied
-        data = self._body(NoteSerializer)
+        data = self._body(ComplaintNoteSerializer)
         entry = service.complaint_note(by=request.user, complaint=complaint, text=data["text"])
         return Response(ComplaintEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ResolveSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT})
+    @extend_schema(
+        request=ComplaintResolveSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
         """Resolve the complaint, saying how (open or responded complaints only)."""
         complaint = self.get_object()
-        data = self._body(ResolveSerializer)
+        data = self._body(ComplaintResolveSerializer)
         service.complaint_resolve(
             by=request.user,
             complaint=complaint,
@@ -278,12 +282,14 @@ class ComplaintViewSet(VisibleModelViewSet):
         )
         return self._answer(complaint)
 
-    @extend_schema(request=CloseSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT})
+    @extend_schema(
+        request=ComplaintCloseSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
         """Close a resolved complaint."""
         complaint = self.get_object()
-        data = self._body(CloseSerializer)
+        data = self._body(ComplaintCloseSerializer)
         service.complaint_close(
             by=request.user,
             complaint=complaint,
@@ -292,12 +298,14 @@ class ComplaintViewSet(VisibleModelViewSet):
         )
         return self._answer(complaint)
 
-    @extend_schema(request=ReopenSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT})
+    @extend_schema(
+        request=ComplaintReopenSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str | None = None) -> Response:
         """Reopen a resolved or closed complaint; the first-response SLA is not restarted."""
         complaint = self.get_object()
-        data = self._body(ReopenSerializer)
+        data = self._body(ComplaintReopenSerializer)
         service.complaint_reopen(
             by=request.user,
             complaint=complaint,
@@ -306,12 +314,14 @@ class ComplaintViewSet(VisibleModelViewSet):
         )
         return self._answer(complaint)
 
-    @extend_schema(request=ReassignSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT})
+    @extend_schema(
+        request=ComplaintReassignSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def reassign(self, request: Request, pk: str | None = None) -> Response:
         """Give the complaint to another person of the manager's team."""
         complaint = self.get_object()
-        data = self._body(ReassignSerializer)
+        data = self._body(ComplaintReassignSerializer)
         service.complaint_reassign(
             by=request.user,
             complaint=complaint,
