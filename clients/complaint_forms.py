@@ -79,7 +79,9 @@ class ClientPickForm(StyledFormMixin, forms.Form):
         field = self.fields["client"]
         field.queryset = Client.objects.visible_to(user)
         # Only the chosen client is rendered; the search box fetches the rest.
-        field.widget = SearchSelect(search_url=search_url, attrs={"data-testid": "client-pick"})
+        field.widget = SearchSelect(
+            search_url=search_url, attrs={"class": "form-select", "data-testid": "client-pick"}
+        )
         field.widget.choices = [("", field.empty_label)]
 
 
