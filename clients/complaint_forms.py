@@ -7,9 +7,11 @@ as form errors, so the pages and the API answer the same.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -62,9 +64,18 @@ class ComplaintForm(StyledFormMixin, VersionedFormMixin, forms.ModelForm):
     def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("version", None)
-        if not data.get("received_at"):
+        received = data.get("received_at")
+        if not received:
             data.pop("received_at", None)
+        elif self.instance.pk and received == _to_the_minute(self.instance.received_at):
+            # The input shows minutes only: an untouched field is no correction
+            # (it would move the deadline by the seconds it dropped).
+            data.pop("received_at")
         return data
+
+
+def _to_the_minute(moment: datetime) -> datetime:
+    return timezone.localtime(moment).replace(second=0, microsecond=0)
 
 
 class ClientPickForm(StyledFormMixin, forms.Form):

@@ -8,6 +8,7 @@ test: who sees which complaint, who may move it on, who may only add notes.
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from clients import complaints as service
 from clients.models import Complaint, ComplaintStatus
@@ -146,7 +147,7 @@ def test_retrieve_and_edit_pages(login, org, book, persona):
                 "channel": complaint.channel,
                 "category": complaint.category,
                 "severity": complaint.severity,
-                "received_at": complaint.received_at.strftime("%Y-%m-%dT%H:%M"),
+                "received_at": timezone.localtime(complaint.received_at).strftime("%Y-%m-%dT%H:%M"),
                 "version": complaint.version,
             },
         )
