@@ -85,6 +85,8 @@ _LEADERSHIP = {
     *_PIPELINE_CUSTOM,
     *_perms("clients", _CARE_MODELS + _SURVEY_MODELS),
     "reports.view_jobrun",
+    # --- complaints (care-complaints): managers give a complaint to another owner
+    "clients.reassign_complaint",
 }
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {

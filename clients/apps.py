@@ -12,3 +12,8 @@ class ClientsConfig(AppConfig):
 
         register_providers()
         # --- end clients core ---
+        # --- complaints (care-complaints): complaints on the client timeline ---
+        from clients import complaint_timeline
+
+        complaint_timeline.register_providers()
+        # --- end complaints ---

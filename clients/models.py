@@ -580,6 +580,7 @@ class Complaint(VersionedModel):
             models.Index(fields=["client", "-received_at"], name="complaint_client_idx"),
             models.Index(fields=["received_at"], name="complaint_received_idx"),
         ]
+        permissions = [("reassign_complaint", _("Can give a complaint to another owner"))]
 
     def __str__(self) -> str:
         return self.subject

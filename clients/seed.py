@@ -581,6 +581,11 @@ def seed(ctx: SeedContext) -> None:
         loader.flush()
     loader.flush()
     _share_examples(ctx)
+    # --- complaints (care-complaints)
+    from clients.complaint_seed import seed_complaints
+
+    seed_complaints(ctx)
+    # --- end complaints
     demo = Client.objects.filter(external_id__startswith=EXTERNAL_PREFIX).count()
     ctx.log(f"{made} clients added ({demo} demo clients, {Contact.objects.count()} contacts)")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clients import data_views
+from clients import complaint_views, data_views
 from clients.views import contacts as contact_views
 from clients.views import lists as list_views
 from clients.views import pages as page_views
@@ -41,4 +41,28 @@ urlpatterns = [
     path("import/<int:pk>/", data_views.import_detail, name="import-detail"),
     path("import/<int:pk>/errors.csv", data_views.import_errors, name="import-errors"),
     path("export/", data_views.export, name="export"),
+    # --- complaints (care-complaints)
+    path("complaints/", complaint_views.complaint_list, name="complaint-list"),
+    path("complaints/new/", complaint_views.complaint_create, name="complaint-create"),
+    path("complaints/<int:pk>/", complaint_views.complaint_detail, name="complaint-detail"),
+    path("complaints/<int:pk>/edit/", complaint_views.complaint_edit, name="complaint-edit"),
+    path(
+        "complaints/<int:pk>/respond/",
+        complaint_views.complaint_respond,
+        name="complaint-respond",
+    ),
+    path("complaints/<int:pk>/note/", complaint_views.complaint_note, name="complaint-note"),
+    path(
+        "complaints/<int:pk>/resolve/",
+        complaint_views.complaint_resolve,
+        name="complaint-resolve",
+    ),
+    path("complaints/<int:pk>/close/", complaint_views.complaint_close, name="complaint-close"),
+    path("complaints/<int:pk>/reopen/", complaint_views.complaint_reopen, name="complaint-reopen"),
+    path(
+        "complaints/<int:pk>/reassign/",
+        complaint_views.complaint_reassign,
+        name="complaint-reassign",
+    ),
+    # --- end complaints
 ]

@@ -49,6 +49,12 @@ router.register(
 )
 # ---- end of quotes, contracts and delivery projects --------------------------------
 
+# --- complaints (care-complaints) ---
+from clients import complaint_api  # noqa: E402
+
+router.register("complaints", complaint_api.ComplaintViewSet, basename="complaint")
+# --- end complaints ---
+
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),

@@ -132,3 +132,40 @@ def parse_redis_url(url: str) -> str:
             f"REDIS_URL={url!r} must look like redis://HOST:6379/0 (or rediss:// for TLS)."
         )
     return url
+
+
+def env_int_map(
+    name: str,
+    keys: tuple[str, ...],
+    environ: Mapping[str, str] = os.environ,
+    minimum: int | None = None,
+) -> dict[str, int]:
+    """``"critical=4,high=12"`` → ``{"critical": 4, "high": 12}``.
+
+    Only the given ``keys`` are accepted, each at most once, each with an
+    integer: a misspelt key would otherwise be silently ignored and leave the
+    default in force.
+    """
+    raw = environ.get(name, "").strip()
+    result: dict[str, int] = {}
+    if not raw:
+        return result
+    form = f"use KEY=HOURS pairs separated by commas, KEY one of {', '.join(keys)}"
+    for item in raw.split(","):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or key not in keys:
+            raise ImproperlyConfigured(f"{name}={raw!r}: {item.strip()!r} is not valid; {form}.")
+        if key in result:
+            raise ImproperlyConfigured(f"{name}={raw!r} names {key!r} twice.")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}={raw!r}: {value!r} for {key!r} is not an integer."
+            ) from None
+        if minimum is not None and number < minimum:
+            raise ImproperlyConfigured(
+                f"{name}={raw!r}: {key}={number} must be at least {minimum}."
+            )
+        result[key] = number
+    return result

@@ -121,6 +121,13 @@ NAV: list[NavItem] = [
                 perm="pipeline.view_event",
                 section="pipeline:event",
             ),
+            # complaints (care-complaints)
+            NavItem(
+                _("Complaints"),
+                "clients:complaint-list",
+                perm="clients.view_complaint",
+                section="clients:complaint",
+            ),
         ),
     ),
     NavItem(

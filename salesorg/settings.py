@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from salesorg.env import (
     env_bool,
     env_int,
+    env_int_map,
     env_list,
     env_str,
     parse_database_url,
@@ -360,3 +361,12 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "MilestoneStatusEnum": "pipeline.models.Milestone.Status",
     }
 )
+
+# --- complaints (care-complaints) ---------------------------------------------------
+#: Hours from receiving a complaint to its first response (SPEC: the 24-hour rule) ...
+SALESORG_COMPLAINT_SLA_HOURS = env_int("SALESORG_COMPLAINT_SLA_HOURS", 24, minimum=1)
+#: ... unless its severity has its own, e.g. "critical=4,high=12" (low, medium, high, critical).
+SALESORG_COMPLAINT_SLA_HOURS_BY_SEVERITY = env_int_map(
+    "SALESORG_COMPLAINT_SLA_HOURS_BY_SEVERITY", ("low", "medium", "high", "critical"), minimum=1
+)
+# --- end complaints ---

@@ -107,4 +107,16 @@ ENDPOINTS: list[Endpoint] = [
     api("api contracts", "/api/v1/contracts/"),
     api("api projects", "/api/v1/projects/"),
     api("api targets", "/api/v1/targets/"),
+    # --- complaints (care-complaints)
+    Endpoint("complaints", "clients:complaint-list", query="?tab=all"),
+    Endpoint("complaints overdue", "clients:complaint-list", query="?tab=all&overdue=1"),
+    Endpoint(
+        "complaint", "clients:complaint-detail", args=visible("clients.Complaint", "-received_at")
+    ),
+    api("api complaints", "/api/v1/complaints/"),
+    api(
+        "api complaint",
+        "/api/v1/complaints/{}/",
+        args=visible("clients.Complaint", "-received_at"),
+    ),
 ]
