@@ -49,6 +49,14 @@ router.register(
 )
 # ---- end of quotes, contracts and delivery projects --------------------------------
 
+# ---- satisfaction surveys and NPS (care-surveys) ----------------------------------
+from clients import survey_api  # noqa: E402
+
+router.register("survey-templates", survey_api.SurveyTemplateViewSet, basename="survey-template")
+router.register("surveys", survey_api.SurveyCampaignViewSet, basename="survey")
+router.register("survey-responses", survey_api.SurveyResponseViewSet, basename="survey-response")
+# ---- end of satisfaction surveys ---------------------------------------------------
+
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
