@@ -143,6 +143,10 @@ class QuestionForm(StyledFormMixin, forms.Form):
     )
     required = forms.BooleanField(label=_("Answer required"), required=False, initial=True)
 
+    def has_changed(self) -> bool:
+        """An empty extra row stays empty whatever its "required" box says."""
+        return any(name in self.changed_data for name in ("kind", "text", "text_zh", "choices"))
+
     def spec(self) -> QuestionSpec:
         data = self.cleaned_data
         return QuestionSpec(

@@ -104,27 +104,32 @@ class Sources:
     responses: QuerySet[SurveyResponse]
     invitations: QuerySet[SurveyInvitation]
     follow_ups: QuerySet[Any]
+    #: every visible response of the survey, whatever the period (for the trend)
+    all_responses: QuerySet[SurveyResponse]
 
 
 def sources(user: User, period: Period, template_id: int | None = None) -> Sources:
     from pipeline.models import Activity, ActivityType
 
-    responses = SurveyResponse.objects.visible_to(user).filter(
-        submitted_at__gte=period.start_at, submitted_at__lt=period.end_at
-    )
+    all_responses = SurveyResponse.objects.visible_to(user)
     invitations = SurveyInvitation.objects.visible_to(user).filter(
         sent_at__gte=period.start_at, sent_at__lt=period.end_at
     )
     if template_id:
-        responses = responses.filter(invitation__campaign__template_id=template_id)
+        all_responses = all_responses.filter(invitation__campaign__template_id=template_id)
         invitations = invitations.filter(campaign__template_id=template_id)
+    responses = all_responses.filter(
+        submitted_at__gte=period.start_at, submitted_at__lt=period.end_at
+    )
     follow_ups = Activity.objects.visible_to(user).filter(
         type=ActivityType.FOLLOW_UP,
         status=Activity.Status.DONE,
         start_at__gte=period.start_at,
         start_at__lt=period.end_at,
     )
-    return Sources(responses.order_by(), invitations.order_by(), follow_ups.order_by())
+    return Sources(
+        responses.order_by(), invitations.order_by(), follow_ups.order_by(), all_responses
+    )
 
 
 def _responsible() -> Coalesce:
@@ -311,13 +316,15 @@ def client_rows(src: Sources, rows: Iterable[dict[str, Any]]) -> list[Row]:
     return out
 
 
-def trend(user: User, today: date, template_id: int | None = None) -> list[Row]:
+def trend(src: Sources, today: date) -> list[Row]:
     """NPS and CSAT per quarter for the last few quarters (one grouped query)."""
     start = quarter_bounds(today)[0]
     for _i in range(TREND_QUARTERS - 1):
         start = quarter_bounds(start - timedelta(days=1))[0]
     period = Period("trend", start, quarter_bounds(today)[1])
-    responses = sources(user, period, template_id).responses
+    responses = src.all_responses.filter(
+        submitted_at__gte=period.start_at, submitted_at__lt=period.end_at
+    ).order_by()
     rows = {
         timezone.localtime(r["quarter"]).date()
         if isinstance(r["quarter"], datetime)

@@ -395,9 +395,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def campaign_send(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "clients.change_surveycampaign")
-    access = _campaign_access(request, pk)
-    if not access.can_change:
+    access = _campaign_access(request, pk)  # 404 before 403
+    if not (access.can_change and request.user.has_perm("clients.change_surveycampaign")):
         raise PermissionDenied
     try:
         surveys.campaign_send(by=request.user, campaign=access.obj)
@@ -411,9 +410,8 @@ def campaign_send(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "clients.change_surveycampaign")
-    access = _campaign_access(request, pk)
-    if not access.can_change:
+    access = _campaign_access(request, pk)  # 404 before 403
+    if not (access.can_change and request.user.has_perm("clients.change_surveycampaign")):
         raise PermissionDenied
     surveys.campaign_close(by=request.user, campaign=access.obj)
     messages.success(request, _("Campaign closed: its links take no more answers."))
@@ -609,7 +607,7 @@ def results(request: HttpRequest) -> HttpResponse:
             "reasons": reasons,
             "rows": rows,
             "page": page,
-            "trend": results_service.trend(request.user, today, template_id),
+            "trend": results_service.trend(src, today),
             "language": _language(),
             "sort": Sort(sort.lstrip("-"), sort.startswith("-")) if sort else None,
         },
