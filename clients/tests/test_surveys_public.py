@@ -150,7 +150,7 @@ def test_the_form_is_csrf_protected(book):
 def test_pages_are_private_and_never_cached(client, nps_invitation):
     response = client.get(h.link(nps_invitation))
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "noindex" in response["X-Robots-Tag"]
 
 
