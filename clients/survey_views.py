@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -157,7 +157,7 @@ def _campaign_csv(request: HttpRequest, qs: QuerySet[SurveyCampaign]) -> HttpRes
     return csv_response(
         "survey-campaigns",
         [
-            _("Campaign"),
+            pgettext("survey", "Campaign"),
             _("Survey"),
             _("Status"),
             _("Created"),
@@ -339,7 +339,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "survey-recipients",
             [
                 _("Client"),
-                _("Contact"),
+                pgettext("person", "Contact"),
                 _("E-mail"),
                 _("Sent"),
                 _("Reminded"),
@@ -713,7 +713,7 @@ def response_list(request: HttpRequest) -> HttpResponse:
             [
                 _("Submitted"),
                 _("Client"),
-                _("Contact"),
+                pgettext("person", "Contact"),
                 _("Survey"),
                 _("NPS score"),
                 _("CSAT score"),

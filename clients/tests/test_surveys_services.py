@@ -197,7 +197,8 @@ def test_sending_happens_after_commit_once_with_signed_bilingual_links(
     message = next(m for m in mail.outbox if m.to == [book.contacts["rep"].email])
     assert message.subject == "Net promoter score · 净推荐值调查"
     assert message.reply_to == [org.am.email]
-    assert "We would like your opinion" in message.body and "我们" in message.body
+    assert "We would like your opinion in our survey “Net promoter score”." in message.body
+    assert "诚邀您参与我们的“净推荐值调查”。" in message.body
     links = re.findall(r"http://\S+/s/(\S+)/\?lang=(en|zh-hans)", message.body)
     assert [lang for _s, lang in links] == ["en", "zh-hans"]
     invitation = SurveyInvitation.objects.get(contact=book.contacts["rep"])
