@@ -12,3 +12,9 @@ class ClientsConfig(AppConfig):
 
         register_providers()
         # --- end clients core ---
+        # --- satisfaction surveys: answers on the client timeline (care-surveys) ---
+        from clients.survey_timeline import survey_entries
+        from clients.timeline import register
+
+        register(survey_entries)
+        # --- end of surveys ---

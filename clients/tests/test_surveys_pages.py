@@ -413,3 +413,11 @@ def test_campaign_page_queries_do_not_grow(login, org):
     assert small == large <= 14
     response = SurveyResponse.objects.filter(invitation__campaign=large_camp).first()
     assert _count(browser, reverse("clients:survey-response-detail", args=[response.pk])) <= 12
+
+
+def test_answers_show_on_the_client_timeline(login, org, book, east_campaign):
+    _campaign, response = east_campaign
+    html = login(org.am).get(reverse("clients:detail", args=[book.clients["rep"].pk]))
+    text = html.content.decode()
+    assert "Survey answered: Net promoter score" in text and "NPS 3" in text
+    assert reverse("clients:survey-response-detail", args=[response.pk]) in text
