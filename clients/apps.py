@@ -17,3 +17,9 @@ class ClientsConfig(AppConfig):
 
         complaint_timeline.register_providers()
         # --- end complaints ---
+        # --- satisfaction surveys: answers on the client timeline (care-surveys) ---
+        from clients.survey_timeline import survey_entries
+        from clients.timeline import register
+
+        register(survey_entries)
+        # --- end of surveys ---

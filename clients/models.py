@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 from guardian.models import UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from accounts.visibility import FollowsParent, OwnedBy, VisibleQuerySet
+from accounts.visibility import FollowsParent, OwnedBy, Relation, Rule, VisibleQuerySet
 from clients.validators import validate_phone, validate_registration_number
 from salesorg.lib.concurrency import VersionedModel
 from salesorg.lib.normalize import normalize_email, normalize_name, normalize_phone
@@ -710,6 +710,41 @@ class SurveyQuestion(models.Model):
         return self.text
 
 
+class CampaignVisibility(Rule):
+    """Who sees a survey campaign: the director; the line (and, for support staff,
+    the region) of whoever created it; and anyone who sees a client invited in it.
+
+    A campaign is company-wide data with many clients' invitations, so seeing it
+    through one of them is read-only (counts and lists on its page are still
+    limited to the invitations of clients the reader sees); changing it (send,
+    close) is for its creator's line.
+    """
+
+    def filter(self, qs: models.QuerySet, user) -> models.QuerySet:  # type: ignore[override]
+        scope = user.visibility_scope
+        if scope.everything:
+            return qs
+        invited = SurveyInvitation.objects.filter(
+            campaign=models.OuterRef("pk"), client__in=Client.objects.visible_to(user)
+        )
+        return qs.filter(Q(created_by__in=sorted(scope.user_ids)) | Q(models.Exists(invited)))
+
+    def relation(self, obj: models.Model, user) -> tuple[Relation, set[str]]:  # type: ignore[override]
+        scope = user.visibility_scope
+        if scope.everything:
+            return Relation.COMPANY, set()
+        creator = getattr(obj, "created_by_id", None)
+        if creator in scope.line_ids:
+            return Relation.LINE, set()
+        if creator in scope.region_ids:
+            return Relation.REGION, set()
+        if SurveyInvitation.objects.filter(
+            campaign=obj, client__in=Client.objects.visible_to(user)
+        ).exists():
+            return Relation.GRANT, set()  # seen through an invited client: read-only
+        return Relation.NONE, set()
+
+
 class SurveyCampaign(models.Model):
     """One sending of a survey to a set of contacts.
 
@@ -751,6 +786,9 @@ class SurveyCampaign(models.Model):
     complaint = models.ForeignKey(
         Complaint, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_campaigns"
     )
+
+    visibility = CampaignVisibility()
+    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("survey campaign")

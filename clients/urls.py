@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clients import complaint_views, data_views
+from clients import complaint_views, data_views, survey_views
 from clients.views import contacts as contact_views
 from clients.views import lists as list_views
 from clients.views import pages as page_views
@@ -65,4 +65,37 @@ urlpatterns = [
         name="complaint-reassign",
     ),
     # --- end complaints
+    # --- satisfaction surveys and NPS (care-surveys)
+    path("surveys/", survey_views.campaign_list, name="survey-list"),
+    path("surveys/new/", survey_views.campaign_create, name="survey-campaign-create"),
+    path("surveys/clients/", survey_views.client_options, name="survey-client-options"),
+    path("surveys/<int:pk>/", survey_views.campaign_detail, name="survey-campaign-detail"),
+    path("surveys/<int:pk>/send/", survey_views.campaign_send, name="survey-campaign-send"),
+    path("surveys/<int:pk>/close/", survey_views.campaign_close, name="survey-campaign-close"),
+    path("surveys/templates/", survey_views.template_list, name="survey-template-list"),
+    path("surveys/templates/new/", survey_views.template_edit, name="survey-template-create"),
+    path(
+        "surveys/templates/<int:pk>/",
+        survey_views.template_detail,
+        name="survey-template-detail",
+    ),
+    path(
+        "surveys/templates/<int:pk>/edit/", survey_views.template_edit, name="survey-template-edit"
+    ),
+    path(
+        "surveys/templates/<int:pk>/copy/", survey_views.template_copy, name="survey-template-copy"
+    ),
+    path(
+        "surveys/templates/<int:pk>/delete/",
+        survey_views.template_delete,
+        name="survey-template-delete",
+    ),
+    path("surveys/results/", survey_views.results, name="survey-results"),
+    path("surveys/responses/", survey_views.response_list, name="survey-response-list"),
+    path(
+        "surveys/responses/<int:pk>/",
+        survey_views.response_detail,
+        name="survey-response-detail",
+    ),
+    # --- end of satisfaction surveys
 ]

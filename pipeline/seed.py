@@ -2201,3 +2201,8 @@ def seed(ctx: SeedContext) -> None:
         f"{Lead.objects.count()} leads, {Contract.objects.count()} contracts "
         f"({clock.monotonic() - started:.1f}s)"
     )
+    # --- demo survey history (care-surveys): needs the clients' projects above
+    from clients import survey_seed
+
+    survey_seed.seed(ctx)
+    # --- end of surveys

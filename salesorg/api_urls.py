@@ -54,6 +54,13 @@ from clients import complaint_api  # noqa: E402
 
 router.register("complaints", complaint_api.ComplaintViewSet, basename="complaint")
 # --- end complaints ---
+# ---- satisfaction surveys and NPS (care-surveys) ----------------------------------
+from clients import survey_api  # noqa: E402
+
+router.register("survey-templates", survey_api.SurveyTemplateViewSet, basename="survey-template")
+router.register("surveys", survey_api.SurveyCampaignViewSet, basename="survey")
+router.register("survey-responses", survey_api.SurveyResponseViewSet, basename="survey-response")
+# ---- end of satisfaction surveys ---------------------------------------------------
 
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),

@@ -128,6 +128,19 @@ NAV: list[NavItem] = [
                 perm="clients.view_complaint",
                 section="clients:complaint",
             ),
+            # --- satisfaction surveys and NPS (care-surveys) ---
+            NavItem(
+                _("Surveys"),
+                "clients:survey-list",
+                perm="clients.view_surveycampaign",
+                section="clients:survey-campaign",
+            ),
+            NavItem(
+                _("Survey results"),
+                "clients:survey-results",
+                perm="clients.view_surveyresponse",
+            ),
+            # --- end of surveys ---
         ),
     ),
     NavItem(

@@ -331,6 +331,11 @@ SALESORG_WEB_LEAD_ORIGINS = env_list("SALESORG_WEB_LEAD_ORIGINS", [])
 #: Cards shown per column on the deal board (the rest are one click away in the deal list).
 SALESORG_BOARD_CARDS_PER_STAGE = env_int("SALESORG_BOARD_CARDS_PER_STAGE", 30, minimum=1)
 
+# --- satisfaction surveys (care-surveys) ---------------------------------------------
+#: Projects completed and complaints resolved within this many days get their survey
+#: (older ones, e.g. before the jobs first ran, are not surveyed after the fact).
+SALESORG_SURVEY_LOOKBACK_DAYS = env_int("SALESORG_SURVEY_LOOKBACK_DAYS", 30, minimum=1)
+
 # --- benchmark (make bench) --------------------------------------------------------
 #: Server time and query count headers on every response; only for the benchmark.
 if env_bool("SALESORG_BENCH_HEADERS", False):

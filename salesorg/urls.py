@@ -13,6 +13,8 @@ urlpatterns = [
     path("dashboard/", include("reports.urls")),
     path("clients/", include("clients.urls")),
     path("pipeline/", include("pipeline.urls")),
+    # public survey answer pages, no login (care-surveys)
+    path("s/", include("clients.survey_public")),
     path("api/v1/", include("salesorg.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
