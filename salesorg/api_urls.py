@@ -49,6 +49,13 @@ router.register(
 )
 # ---- end of quotes, contracts and delivery projects --------------------------------
 
+# ---- weekly sales reports and the risk register (reports-planning) -----------------
+from reports import api_planning  # noqa: E402
+
+router.register("weekly-reports", api_planning.WeeklyReportViewSet, basename="weekly-report")
+router.register("risks", api_planning.RiskViewSet, basename="risk")
+# ---- end of reports-planning -------------------------------------------------------
+
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
