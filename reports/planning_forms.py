@@ -117,6 +117,8 @@ class MilestoneForm(StyledFormMixin, ValuesMixin, forms.ModelForm):
 
 # ------------------------------------------------------------------------ research
 class CompetitorForm(StyledFormMixin, VersionedFormMixin, ValuesMixin, forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
     class Meta:
         model = Competitor
         fields = [
