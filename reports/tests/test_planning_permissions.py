@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from reports import planning, teambuilding
 from reports.models import (
@@ -28,16 +29,19 @@ from reports.models import (
     SalesPlan,
     SkillAssessment,
     TrainingRecord,
+    WeeklyReport,
 )
 from reports.tests.factories_planning import (
     CompetitorFactory,
     ImprovementActionFactory,
     MarketAnalysisFactory,
     PerformanceReviewFactory,
+    PlanMilestoneFactory,
     RiskFactory,
     SalesPlanFactory,
     SkillAssessmentFactory,
     TrainingRecordFactory,
+    WeeklyReportFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -464,3 +468,54 @@ def test_personnel_records_are_written_only_for_people_below(org):
     assert review.reviewer == org.manager
     with pytest.raises(PermissionDenied):
         teambuilding.review_create(by=org.am, person=org.rep, **common)
+
+
+# ------------------------------------------------------------- child records
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_plan_milestones_per_persona(login, org, persona):
+    plan, _north = _make_plan(org)
+    milestone = PlanMilestoneFactory(plan=plan, owner=org.rep, title="Trade show booth")
+    client = login(getattr(org, persona))
+    expected = _expected(persona, LEADERS, CASES["plan"].sees_east)
+    edit = client.get(reverse("reports:plan-milestone-edit", args=[milestone.pk]))
+    assert _status(edit.status_code) == expected
+    done = client.post(
+        reverse("reports:plan-milestone-status", args=[milestone.pk]), {"status": "done"}
+    )
+    assert _status(done.status_code) == expected
+    milestone.refresh_from_db()
+    assert (milestone.status == "done") == (persona in LEADERS)
+    added = client.post(
+        reverse("reports:plan-milestone-create", args=[plan.pk]),
+        {"m-title": "Another", "m-due_date": "2026-12-01", "m-status": "planned"},
+    )
+    assert _status(added.status_code) == expected
+    assert plan.milestones.filter(title="Another").exists() == (persona in LEADERS)
+
+
+# ------------------------------------------------------------- weekly reports
+WEEKLY_SEES = EAST_LINE | {"support"}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_weekly_report_pages_per_persona(login, org, persona):
+    mine = WeeklyReportFactory(owner=org.rep, customer_feedback="East feedback")
+    mine.status, mine.submitted_at = "submitted", timezone.now()
+    mine.save()
+    north = WeeklyReportFactory(owner=org.outsider, customer_feedback="North feedback")
+    client = login(getattr(org, persona))
+    html = _body(client.get(reverse("reports:weekly-report-list")))
+    assert (f'data-report="{mine.pk}"' in html) == (persona in WEEKLY_SEES)
+    assert (f'data-report="{north.pk}"' in html) == (persona in NORTH_LINE)
+    csv = _body(client.get(reverse("reports:weekly-report-list") + "?export=csv"))
+    assert ("East feedback" in csv) == (persona in WEEKLY_SEES)
+    assert ("North feedback" in csv) == (persona in NORTH_LINE)
+    detail = client.get(reverse("reports:weekly-report-detail", args=[mine.pk]))
+    assert _status(detail.status_code) == ("ok" if persona in WEEKLY_SEES else "missing")
+    team = _body(client.get(reverse("reports:weekly-team")))
+    assert (f'data-person="{org.rep.pk}"' in team) == (persona in WEEKLY_SEES)
+    assert (f'data-person="{org.outsider.pk}"' in team) == (persona in NORTH_LINE)
+    delete = client.post(reverse("reports:weekly-report-delete", args=[north.pk]))
+    # only its owner deletes a draft; the line above sees it (403), others do not (404)
+    assert _status(delete.status_code) == _expected(persona, {"outsider"}, NORTH_LINE)
+    assert WeeklyReport.objects.filter(pk=north.pk).exists() == (persona != "outsider")
