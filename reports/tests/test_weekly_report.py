@@ -477,3 +477,24 @@ def test_api_comments_and_live_figures(org, week):
     )
     week_filter = rep.get("/api/v1/weekly-reports/?week=2026-W48").json()["results"]
     assert [r["id"] for r in week_filter] == [report.pk]
+
+
+@pytest.mark.parametrize(
+    ("url", "title"),
+    [
+        ("/dashboard/weekly-report/", "销售周报"),
+        ("/dashboard/weekly-reports/team/", "团队销售周报"),
+        ("/dashboard/plans/", "销售计划"),
+        ("/dashboard/risks/", "风险登记"),
+        ("/dashboard/team/skills/", "团队技能矩阵"),
+        ("/dashboard/team/reviews/", "绩效评估"),
+        ("/dashboard/improvements/", "改进措施"),
+        ("/dashboard/research/analyses/", "市场分析"),
+    ],
+)
+def test_the_pages_speak_chinese(login, org, week, url, title):
+    user = org.rep if url == "/dashboard/weekly-report/" else org.manager
+    client = login(user)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"<title>{title}" in html
