@@ -339,7 +339,8 @@ def training_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def training_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    record = fetch(request, TrainingRecord.objects.select_related("person"), pk, change=True).obj
+    access = fetch(request, TrainingRecord.objects.select_related("person"), pk, change=True)
+    record = access.obj
     form = TrainingForm(request.POST or None, instance=record, by=request.user)
     return form_page(
         request,
@@ -350,7 +351,7 @@ def training_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("Edit %(name)s") % {"name": record.course},
             "cancel": reverse("reports:training-list"),
             "delete_url": reverse("reports:training-delete", args=[record.pk])
-            if fetch(request, TrainingRecord.objects.all(), pk).can_delete
+            if access.can_delete
             else "",
         },
         success=_("The training record was saved."),
