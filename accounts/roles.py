@@ -204,6 +204,66 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     },
 }
 
+# --- planning and team tools, weekly sales reports (reports-planning) ----------------
+# Plans, research, risks, improvement actions and personnel records are the
+# managers' (DESIGN: "risk register, plans, reviews"); the people below read what
+# is theirs or shared with them, work on the risks and actions they own, and write
+# their own weekly report. Support staff collect research and read team reports.
+_PLANNING_MODELS = (
+    "salesplan",
+    "planmilestone",
+    "competitor",
+    "marketanalysis",
+    "risk",
+    "improvementaction",
+    "improvementevaluation",
+    "performancereview",
+    "trainingrecord",
+    "skillassessment",
+)
+_PERSONNEL = ("performancereview", "trainingrecord", "skillassessment")
+_WEEKLY_READ = {"reports.view_weeklyreport", "reports.view_weeklyreportcomment"}
+_WEEKLY_WRITE = _perms("reports", ("weeklyreport",))
+for _role in (Role.DIRECTOR, Role.MANAGER):
+    ROLE_PERMISSIONS[_role] |= {
+        *_perms("reports", _PLANNING_MODELS),
+        *_WEEKLY_READ,
+        "reports.comment_weeklyreport",
+    }
+ROLE_PERMISSIONS[Role.ACCOUNT_MANAGER] |= {
+    *_perms("reports", ("salesplan", "planmilestone", *_PERSONNEL), ("view",)),
+    *_perms(
+        "reports",
+        ("competitor", "marketanalysis", "risk", "improvementaction", "improvementevaluation"),
+        ("view", "add", "change"),
+    ),
+    *_WEEKLY_READ,
+    *_WEEKLY_WRITE,
+    "reports.comment_weeklyreport",
+}
+ROLE_PERMISSIONS[Role.REP] |= {
+    *_perms(
+        "reports",
+        ("salesplan", "planmilestone", "competitor", "marketanalysis", *_PERSONNEL),
+        ("view",),
+    ),
+    *_perms("reports", ("risk", "improvementaction"), ("view", "change")),
+    *_perms("reports", ("improvementevaluation",), ("view", "add", "change")),
+    *_WEEKLY_READ,
+    *_WEEKLY_WRITE,
+}
+ROLE_PERMISSIONS[Role.SUPPORT] |= {
+    *_perms(
+        "reports",
+        ("salesplan", "planmilestone", "risk", "improvementaction", "improvementevaluation"),
+        ("view",),
+    ),
+    *_perms("reports", ("competitor", "marketanalysis"), ("view", "add", "change")),
+    *_perms("reports", _PERSONNEL, ("view",)),
+    *_WEEKLY_READ,
+}
+# --- end reports-planning -------------------------------------------------------------
+
 
 def group_name(role: str) -> str:
     return str(role)

@@ -61,6 +61,12 @@ router.register("survey-templates", survey_api.SurveyTemplateViewSet, basename="
 router.register("surveys", survey_api.SurveyCampaignViewSet, basename="survey")
 router.register("survey-responses", survey_api.SurveyResponseViewSet, basename="survey-response")
 # ---- end of satisfaction surveys ---------------------------------------------------
+# ---- weekly sales reports and the risk register (reports-planning) -----------------
+from reports import api_planning  # noqa: E402
+
+router.register("weekly-reports", api_planning.WeeklyReportViewSet, basename="weekly-report")
+router.register("risks", api_planning.RiskViewSet, basename="risk")
+# ---- end of reports-planning -------------------------------------------------------
 
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),

@@ -27,7 +27,7 @@ class NavItem:
 
 
 NAV: list[NavItem] = [
-    NavItem(_("Home"), "home", section="reports:"),
+    NavItem(_("Home"), "home", section="reports:home"),
     NavItem(_("Clients"), "clients:list", perm="clients.view_client", section="clients:"),
     NavItem(
         _("Sales"),
@@ -160,6 +160,79 @@ NAV: list[NavItem] = [
             ),
         ),
     ),
+    # --- planning and team tools, weekly reports (reports-planning) ---
+    NavItem(
+        _("Team"),
+        children=(
+            NavItem(
+                _("My weekly report"),
+                "reports:weekly-report",
+                perm="reports.add_weeklyreport",
+                section="reports:weekly-report",
+            ),
+            NavItem(
+                _("Team's weekly reports"),
+                "reports:weekly-team",
+                perm="reports.comment_weeklyreport",
+                section="reports:weekly-team",
+            ),
+            NavItem(
+                _("Weekly reports"),
+                "reports:weekly-report-list",
+                perm="reports.view_weeklyreport",
+                section="reports:weekly-report-list",
+            ),
+            NavItem(
+                _("Sales plans"),
+                "reports:plan-list",
+                perm="reports.view_salesplan",
+                section="reports:plan",
+            ),
+            NavItem(
+                _("Market research"),
+                "reports:analysis-list",
+                perm="reports.view_marketanalysis",
+                section="reports:analysis",
+            ),
+            NavItem(
+                _("Competitors"),
+                "reports:competitor-list",
+                perm="reports.view_competitor",
+                section="reports:competitor",
+            ),
+            NavItem(
+                _("Risk register"),
+                "reports:risk-list",
+                perm="reports.view_risk",
+                section="reports:risk",
+            ),
+            NavItem(
+                _("Improvement actions"),
+                "reports:improvement-list",
+                perm="reports.view_improvementaction",
+                section="reports:improvement",
+            ),
+            NavItem(
+                _("Performance reviews"),
+                "reports:review-list",
+                perm="reports.view_performancereview",
+                section="reports:review",
+            ),
+            NavItem(
+                _("Training records"),
+                "reports:training-list",
+                perm="reports.view_trainingrecord",
+                section="reports:training",
+            ),
+            NavItem(
+                _("Skill matrix"),
+                "reports:skill-matrix",
+                perm="reports.view_skillassessment",
+                section="reports:skill",
+            ),
+        ),
+    ),
+    # --- end reports-planning ---
     NavItem(
         _("Organisation"),
         children=(

@@ -119,4 +119,32 @@ ENDPOINTS: list[Endpoint] = [
         "/api/v1/complaints/{}/",
         args=visible("clients.Complaint", "-received_at"),
     ),
+    # --- planning and team tools, weekly sales reports (reports-planning)
+    Endpoint("sales plans", "reports:plan-list"),
+    Endpoint(
+        "sales plan", "reports:plan-detail", args=visible("reports.SalesPlan", "-period_start")
+    ),
+    Endpoint("competitors", "reports:competitor-list"),
+    Endpoint("market analyses", "reports:analysis-list"),
+    Endpoint("risk register", "reports:risk-list"),
+    Endpoint("improvement actions", "reports:improvement-list"),
+    Endpoint("performance reviews", "reports:review-list"),
+    Endpoint("training records", "reports:training-list"),
+    Endpoint("skill matrix", "reports:skill-matrix"),
+    Endpoint("my weekly report", "reports:weekly-report", personas=("am1", "rep1")),
+    Endpoint("weekly reports", "reports:weekly-report-list"),
+    Endpoint(
+        "team's weekly reports",
+        "reports:weekly-team",
+        personas=("director", "manager1", "am1", "support1"),
+    ),
+    Endpoint(
+        "weekly report",
+        "reports:weekly-report-detail",
+        args=visible("reports.WeeklyReport", "-week_start", status="submitted"),
+    ),
+    api("api weekly reports", "/api/v1/weekly-reports/"),
+    api("api risks", "/api/v1/risks/"),
+    api("api risk heat map", "/api/v1/risks/heatmap/"),
+    # --- end reports-planning
 ]
