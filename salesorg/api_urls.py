@@ -49,6 +49,12 @@ router.register(
 )
 # ---- end of quotes, contracts and delivery projects --------------------------------
 
+# --- notifications (care-jobs) ---
+from accounts import notification_api  # noqa: E402
+
+router.register("notifications", notification_api.NotificationViewSet, basename="notification")
+# --- end notifications ---
+
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
