@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -136,11 +137,12 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 def notification_badge(request: HttpRequest) -> HttpResponse:
     """The bell's unread count, loaded by htmx so pages pay no query for it."""
     count = unread_count(request.user)
-    return render(
-        request,
+    # rendered without the request: the page's context processors (the menu) are not needed
+    html = render_to_string(
         "accounts/notifications/_badge.html",
         {"count": count, "capped": count > UNREAD_CAP, "cap": UNREAD_CAP},
     )
+    return HttpResponse(html)
 
 
 @login_required

@@ -213,7 +213,7 @@ UNREAD_CAP = 99
 
 def unread_count(user: User) -> int:
     """Unread notifications of ``user``, counted up to ``UNREAD_CAP + 1`` (one index scan)."""
-    return Notification.objects.visible_to(user).unread()[: UNREAD_CAP + 1].count()
+    return Notification.objects.visible_to(user).unread().order_by()[: UNREAD_CAP + 1].count()
 
 
 def notification_mark_read(*, user: User, notification: Notification) -> Notification:
@@ -318,7 +318,20 @@ def send_daily_digests(now: datetime, *, batch_size: int = 200) -> dict[str, int
             else:
                 sent += 1
                 notes_total += count
-    return {"digests_sent": sent, "notifications_summarised": notes_total, "nothing_new": skipped}
+    summary = {
+        "digests_sent": sent,
+        "notifications_summarised": notes_total,
+        "nothing_new": skipped,
+    }
+    if failed:
+        # The run is recorded as failed (operations page); a rerun ("run now") or
+        # tomorrow's run sends the ones that failed, nobody gets theirs twice.
+        raise DigestDeliveryError(f"{failed} digest(s) could not be sent; {summary}")
+    return summary
+
+
+class DigestDeliveryError(RuntimeError):
+    """Some digests could not be e-mailed (the others were)."""
 
 
 def _digest_one(settings_pk: int, *, today: date, since: datetime, now: datetime) -> int | None:

@@ -267,7 +267,7 @@ def test_stale_deals_go_to_the_owner_and_their_manager_once_a_week(org, stale, r
     assert deals["rep_busy"].title not in rep_note.body
     assert deals["rep_almost"].title not in rep_note.body
     assert deals["rep_won"].title not in rep_note.body
-    assert "2 open deals without activity for 14 days" == rep_note.title
+    assert rep_note.title == "2 open deals without activity for 14 days"
     am_note = notes("stale_deals", org.am).get()  # rep and peer_rep report to the AM
     assert "Deals of the people reporting to you (3)" in am_note.body
     assert "(peer_rep)" in am_note.body
