@@ -91,7 +91,10 @@ def rfm_score_clients(*, today: date, now: datetime) -> dict[str, int]:
             WHERE s.kind = %s AND d.closed_on IS NOT NULL AND d.closed_on <= %s
             GROUP BY d.client_id
         )"""  # noqa: S608 - table names are ours, values are parameters
-    won_params = [year_ago, year_ago, settings.DEFAULT_CURRENCY, Stage.Kind.WON, today]
+    ops = connection.ops  # values as the ORM writes them (SQLite keeps dates as text)
+    year_ago_db, today_db = ops.adapt_datefield_value(year_ago), ops.adapt_datefield_value(today)
+    won_params = [year_ago_db, year_ago_db, settings.DEFAULT_CURRENCY, Stage.Kind.WON, today_db]
+    now_db = ops.adapt_datetimefield_value(now)
     score_sql = f"""
         WITH {won_cte},
         ranked AS (
@@ -130,10 +133,14 @@ def rfm_score_clients(*, today: date, now: datetime) -> dict[str, int]:
           AND NOT EXISTS (SELECT 1 FROM won WHERE won.client_id = {t["client"]}.id)
     """  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(score_sql, [*won_params, now])
+        cursor.execute(score_sql, [*won_params, now_db])
         scored = cursor.rowcount
-        cursor.execute(clear_sql, [*won_params, now])
+        cursor.execute(clear_sql, [*won_params, now_db])
         cleared = cursor.rowcount
+        if scored < 0 or cleared < 0:  # SQLite does not count rows of an UPDATE with a CTE
+            stamped = Client.objects.filter(rfm_scored_at=now)
+            scored = stamped.filter(rfm_recency__isnull=False).count()
+            cleared = stamped.filter(rfm_recency__isnull=True).count()
     return {"scored": scored, "cleared": cleared}
 
 
