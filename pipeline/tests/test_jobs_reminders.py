@@ -69,16 +69,12 @@ def visits(org):
     ActivityFactory(client=peer_client, start_at=local(2026, 12, 1, 14), subject="Demo day")
     ActivityFactory(client=peer_client, start_at=local(2026, 12, 2, 0, 30))
     ActivityFactory(client=peer_client, start_at=local(2026, 11, 30, 23, 45))
-    ActivityFactory(
-        client=peer_client, start_at=local(2026, 12, 1, 9), status=Activity.Status.DONE
-    )
+    ActivityFactory(client=peer_client, start_at=local(2026, 12, 1, 9), status=Activity.Status.DONE)
     ActivityFactory(client=peer_client, start_at=local(2026, 12, 1, 10), type=ActivityType.CALL)
     return {"am_client": am_client, "rep_client": rep_client}
 
 
-def test_each_person_gets_one_reminder_with_their_due_clients_and_todays_visits(
-    org, visits, run
-):
+def test_each_person_gets_one_reminder_with_their_due_clients_and_todays_visits(org, visits, run):
     summary = run(visit_reminders, local(2026, 12, 1, 8))
     assert summary == {"people": 3, "reminded": 3, "already_reminded": 0}
 
@@ -177,9 +173,9 @@ def test_renewal_reminders_at_90_60_and_30_days_once_each(org, contract, run):
     keys = sorted(notes("renewal_reminder", org.am).values_list("dedupe_key", flat=True))
     assert keys == [f"renewal:{contract.pk}:{d}" for d in (30, 60, 90)]
     assert len(mail.outbox) == 6
-    assert "ends in 30 days" in notes("renewal_reminder", org.am).get(
-        dedupe_key__endswith=":30"
-    ).title
+    assert (
+        "ends in 30 days" in notes("renewal_reminder", org.am).get(dedupe_key__endswith=":30").title
+    )
 
 
 def test_a_missed_threshold_is_caught_up_once(org, contract, run):
