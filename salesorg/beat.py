@@ -36,7 +36,7 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-LOCK_NAME = "salesorg:beat-lock"
+LOCK_NAME = "beat-lock"
 
 
 class BeatLock:
@@ -74,7 +74,7 @@ class RedisBeatLock(BeatLock):
         return 0
     """
 
-    def __init__(self, url: str, *, key: str = LOCK_NAME, ttl: float = 60) -> None:
+    def __init__(self, url: str, *, key: str = f"salesorg:{LOCK_NAME}", ttl: float = 60) -> None:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
@@ -149,9 +149,16 @@ class FileBeatLock(BeatLock):
 
 
 def default_lock() -> BeatLock:
-    """Redis when the project runs on Redis, else a file lock in ``var/``."""
+    """Redis when the project runs on Redis, else a file lock in ``var/``.
+
+    The Redis key carries the cache's key prefix, so two installations sharing
+    one Redis database each run their own beat.
+    """
     if settings.REDIS_URL:
-        return RedisBeatLock(settings.REDIS_URL, ttl=settings.SALESORG_BEAT_LOCK_TTL)
+        prefix = settings.CACHES["default"].get("KEY_PREFIX") or "salesorg"
+        return RedisBeatLock(
+            settings.REDIS_URL, key=f"{prefix}:{LOCK_NAME}", ttl=settings.SALESORG_BEAT_LOCK_TTL
+        )
     return FileBeatLock(Path(settings.VAR_DIR) / "beat.lock")
 
 
