@@ -124,18 +124,17 @@ def rfm_score_clients(*, today: date, now: datetime) -> dict[str, int]:
         FROM segmented
         WHERE {t["client"]}.id = segmented.client_id
     """  # noqa: S608
+    # Whoever still has scores but was not stamped just now has no won deal any more.
     clear_sql = f"""
-        WITH {won_cte}
         UPDATE {t["client"]}
         SET rfm_recency = NULL, rfm_frequency = NULL, rfm_monetary = NULL,
             rfm_segment = '', rfm_scored_at = %s
-        WHERE rfm_recency IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM won WHERE won.client_id = {t["client"]}.id)
+        WHERE rfm_recency IS NOT NULL AND (rfm_scored_at IS NULL OR rfm_scored_at <> %s)
     """  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(score_sql, [*won_params, now_db])
         scored = cursor.rowcount
-        cursor.execute(clear_sql, [*won_params, now_db])
+        cursor.execute(clear_sql, [now_db, now_db])
         cleared = cursor.rowcount
         if scored < 0 or cleared < 0:  # SQLite does not count rows of an UPDATE with a CTE
             stamped = Client.objects.filter(rfm_scored_at=now)
