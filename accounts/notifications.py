@@ -86,6 +86,32 @@ register_kind(
     gettext_lazy("Discount approval decided"),
     gettext_lazy("Your manager approved or rejected a discount on your quote."),
 )
+# --- complaints and surveys (their kinds, so the preferences page offers them)
+register_kind(
+    "complaint_new",
+    gettext_lazy("New complaint"),
+    gettext_lazy("A complaint about one of your clients was logged."),
+)
+register_kind(
+    "complaint_escalated",
+    gettext_lazy("Complaint escalated"),
+    gettext_lazy("A complaint went without a first response past its SLA and came to you."),
+)
+register_kind(
+    "complaint_reopened",
+    gettext_lazy("Complaint reopened"),
+    gettext_lazy("A resolved complaint of yours was opened again."),
+)
+register_kind(
+    "complaint_reassigned",
+    gettext_lazy("Complaint handed to you"),
+    gettext_lazy("Someone made you the owner of a complaint."),
+)
+register_kind(
+    "survey_low_score",
+    gettext_lazy("Low survey score"),
+    gettext_lazy("A client answered a survey with a low score; a follow-up is due."),
+)
 # --- scheduled jobs (care-jobs)
 register_kind(
     "visit_reminder",

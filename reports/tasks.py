@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,12 +16,20 @@ from reports.jobs import scheduled_job, weekly_slot
 BATCH = 500
 
 
+def weekly_report_url() -> str:
+    """The rep's weekly report page once the reports app has it, else the home page."""
+    try:
+        return reverse("reports:weekly-report")
+    except NoReverseMatch:
+        return reverse("home")
+
+
 @scheduled_job("weekly_report_reminders", slot=weekly_slot)
 def weekly_report_reminders(now: datetime) -> dict[str, Any]:
     """Friday afternoon: remind every active rep to write the week's sales report.
 
-    Once a week per rep (dedupe key ``weekly_report:<ISO week>``). The report
-    page comes with the reports issue; until then the link is the home page.
+    Once a week per rep (dedupe key ``weekly_report:<ISO week>``), linking to
+    the weekly report page (the home page where that page is not installed).
     """
     year, week, _weekday = timezone.localdate(now).isocalendar()
     key = f"weekly_report:{year}-W{week:02d}"
@@ -41,7 +49,7 @@ def weekly_report_reminders(now: datetime) -> dict[str, Any]:
                     "Before the weekend, write this week's sales report: your activities, "
                     "customer feedback, market information and your forecast."
                 ),
-                url=reverse("home"),
+                url=weekly_report_url(),
                 dedupe_key=key,
             )
         )

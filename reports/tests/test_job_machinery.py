@@ -17,7 +17,7 @@ from django.utils.module_loading import autodiscover_modules
 from accounts.models import Notification, Role
 from accounts.tests.factories import UserFactory
 from reports.checks import check_visibility_timeout
-from reports.tasks import weekly_report_reminders
+from reports.tasks import weekly_report_reminders, weekly_report_url
 from salesorg.celery import app as celery_app
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -136,7 +136,8 @@ def test_weekly_report_reminder_once_a_week_to_every_active_rep(
     assert run(friday, slot="manual") == {"reps_reminded": 0, "week": "2026-W49"}
     notes = Notification.objects.filter(kind="weekly_report_reminder")
     assert {n.recipient for n in notes} == {org.rep, org.peer_rep, org.outsider}
-    assert {n.url for n in notes} == {"/"}
+    assert {n.url for n in notes} == {weekly_report_url()}
+    assert weekly_report_url() in {"/", "/dashboard/weekly-report/"}
     assert len(mail.outbox) == 3
     # the next Friday is another week
     assert run(datetime(2026, 12, 11, 15, 0, tzinfo=SHANGHAI))["reps_reminded"] == 3
