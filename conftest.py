@@ -6,7 +6,7 @@ import pytest
 from django.utils import translation
 
 from tests.personas import Org, build_org
-from tests.reference_data import reference_data_present, restore
+from tests.reference_data import ensure as ensure_reference_data
 
 
 def _uses_db(request: pytest.FixtureRequest) -> bool:
@@ -27,8 +27,7 @@ def _reference_data(request: pytest.FixtureRequest, django_db_setup, django_db_b
     if not _uses_db(request):
         return
     with django_db_blocker.unblock():
-        if not reference_data_present():
-            restore()
+        ensure_reference_data()
 
 
 @pytest.fixture(autouse=True)

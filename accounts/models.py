@@ -313,11 +313,17 @@ class Notification(models.Model):
                 fields=["recipient", "read_at", "-created_at"], name="notification_inbox_idx"
             ),
             models.Index(fields=["emailed_at", "created_at"], name="notification_mail_idx"),
+            # jobs ask "was this sent to anyone yet?" by key alone (e.g. "key_account:42")
+            models.Index(
+                fields=["dedupe_key"], condition=~Q(dedupe_key=""), name="notification_key_idx"
+            ),
         ]
         constraints = [
+            # Only a real key makes a notification unique per person: without one
+            # (the empty string), anyone may receive any number of notifications.
             models.UniqueConstraint(
                 fields=["recipient", "dedupe_key"],
-                condition=Q(dedupe_key__isnull=False),
+                condition=~Q(dedupe_key=""),
                 name="notification_once_per_key",
             )
         ]

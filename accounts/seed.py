@@ -7,7 +7,7 @@ from functools import cache
 
 from django.contrib.auth.hashers import make_password
 
-from accounts.models import Role, Team, User
+from accounts.models import NotificationSettings, Role, Team, User
 from salesorg.lib.seeding import SeedContext
 
 DEMO_PASSWORD = "demo"
@@ -195,3 +195,9 @@ def seed(ctx: SeedContext) -> None:
             )
             ctx.users[rep.username] = rep
     ctx.log(f"{User.objects.count()} people in {Team.objects.count()} teams")
+    # --- notification digest (care-jobs): the regional managers read one summary a day
+    for username in ("manager1", "manager2"):
+        if username in ctx.users:
+            NotificationSettings.objects.get_or_create(
+                user=ctx.users[username], defaults={"daily_digest": True}
+            )

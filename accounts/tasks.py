@@ -21,3 +21,19 @@ def heartbeat() -> str:
 @shared_task(ignore_result=True, time_limit=600, soft_time_limit=540)
 def clear_expired_sessions() -> None:
     call_command("clearsessions")
+
+
+# --- notification digest (care-jobs)
+from datetime import datetime  # noqa: E402
+
+from accounts.notifications import send_daily_digests  # noqa: E402
+from reports.jobs import daily_slot, scheduled_job  # noqa: E402
+
+
+@scheduled_job("notification_digest", slot=daily_slot)
+def notification_digest(now: datetime) -> dict[str, int]:
+    """18:00: one e-mail per digest reader summarising the notifications not yet e-mailed."""
+    return send_daily_digests(now)
+
+
+# --- end notification digest

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import notification_views, views
 
 app_name = "accounts"
 
@@ -28,4 +28,28 @@ urlpatterns = [
     path("people/<int:pk>/", views.user_detail, name="user-detail"),
     path("people/<int:pk>/edit/", views.user_edit, name="user-edit"),
     path("people/<int:pk>/deactivate/", views.user_deactivate, name="user-deactivate"),
+    # --- notification centre (care-jobs)
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path("notifications/badge/", notification_views.notification_badge, name="notification-badge"),
+    path(
+        "notifications/read-all/",
+        notification_views.notification_read_all,
+        name="notifications-read-all",
+    ),
+    path(
+        "notifications/preferences/",
+        notification_views.notification_preferences,
+        name="notification-preferences",
+    ),
+    path(
+        "notifications/<int:pk>/open/",
+        notification_views.notification_open,
+        name="notification-open",
+    ),
+    path(
+        "notifications/<int:pk>/read/",
+        notification_views.notification_read,
+        name="notification-read",
+    ),
+    # --- end notification centre
 ]

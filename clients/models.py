@@ -61,6 +61,18 @@ CADENCE_DAYS: dict[str, int | None] = {
 }
 
 
+#: RFM segments the nightly scoring writes to ``Client.rfm_segment`` (see
+#: ``pipeline.services.rfm`` for the rule behind each one).
+RFM_SEGMENT_LABELS = {
+    "champions": _("Champions"),
+    "loyal": _("Loyal"),
+    "new": pgettext_lazy("RFM segment", "New"),
+    "at_risk": _("At risk"),
+    "hibernating": _("Hibernating"),
+    "needs_attention": _("Needs attention"),
+}
+
+
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=50, unique=True)
 
@@ -319,6 +331,11 @@ class Client(VersionedModel):
         if self.rfm_recency is None:
             return ""
         return f"{self.rfm_recency}{self.rfm_frequency}{self.rfm_monetary}"
+
+    @property
+    def rfm_segment_label(self) -> str:
+        """The segment in the interface language (an unknown one as stored)."""
+        return str(RFM_SEGMENT_LABELS.get(self.rfm_segment, self.rfm_segment))
 
     @staticmethod
     def key_account_threshold() -> Decimal:

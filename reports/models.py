@@ -38,11 +38,28 @@ class JobRun(models.Model):
         verbose_name_plural = _("job runs")
         ordering = ["-started_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["job", "slot"], name="jobrun_once_per_slot")]
-        indexes = [models.Index(fields=["job", "-started_at"], name="jobrun_job_idx")]
+        indexes = [
+            models.Index(fields=["job", "-started_at"], name="jobrun_job_idx"),
+            # the operations page lists every run newest first
+            models.Index(fields=["-started_at"], name="jobrun_started_idx"),
+        ]
         permissions = [("view_operations", _("Can see the operations page (job runs)"))]
 
     def __str__(self) -> str:
         return f"{self.job} {self.slot}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """How long the run took (``None`` while it runs)."""
+        if self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds(), 2)
+
+    @property
+    def error_line(self) -> str:
+        """The last line of the traceback: the exception and its message."""
+        lines = self.error.strip().splitlines()
+        return lines[-1] if lines else ""
 
 
 # ------------------------------------------------- planning and team tools (reports-planning)

@@ -1,12 +1,18 @@
 from django.urls import path
 
-from reports import views
-from reports.planning_urls import urlpatterns as planning_urlpatterns  # reports-planning
+from reports import operations, views
+from reports.planning_urls import urlpatterns as planning_urlpatterns
 
 app_name = "reports"
 
 urlpatterns = [
     # planning and team tools, weekly reports (reports-planning): before <slug:role>/
     *planning_urlpatterns,
+    # --- operations page (care-jobs); before the role pages, whose slug would match
+    path("operations/", operations.operations, name="operations"),
+    path("operations/health/", operations.health, name="operations-health"),
+    path("operations/jobs/<slug:job>/", operations.job_history, name="operations-job"),
+    path("operations/jobs/<slug:job>/run/", operations.job_run_now, name="operations-run"),
+    # --- end operations page
     path("<slug:role>/", views.home, name="home"),
 ]

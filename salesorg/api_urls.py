@@ -67,6 +67,11 @@ from reports import api_planning  # noqa: E402
 router.register("weekly-reports", api_planning.WeeklyReportViewSet, basename="weekly-report")
 router.register("risks", api_planning.RiskViewSet, basename="risk")
 # ---- end of reports-planning -------------------------------------------------------
+# --- notifications (care-jobs) ---
+from accounts import notification_api  # noqa: E402
+
+router.register("notifications", notification_api.NotificationViewSet, basename="notification")
+# --- end notifications ---
 
 urlpatterns = [
     path("auth/token/", accounts_api.TokenView.as_view(), name="api-token"),

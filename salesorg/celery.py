@@ -19,9 +19,15 @@ app = Celery("salesorg", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-#: Every periodic job of the product, in one place. Each job is idempotent: it
-#: works out from the database what is due, so a second beat or a retry does no
-#: double work.
+HOUR = 3600
+
+#: Every periodic job of the product, in one place, in ``CELERY_TIMEZONE``
+#: (Asia/Shanghai by default). Each job is idempotent: it works out from the
+#: database what is due and claims its slot once in ``JobRun``, so a second
+#: beat or a retry does no double work. Run exactly one beat (see README
+#: "Scheduled jobs"); ``salesorg.beat.LockedScheduler`` makes a second one send
+#: nothing. ``expires`` drops a send that waited too long for a worker, so a
+#: daily job never runs after local midnight under the next day's slot.
 app.conf.beat_schedule = {
     "worker-heartbeat": {
         "task": "accounts.tasks.heartbeat",
@@ -32,4 +38,67 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
     },
+    # --- scheduled jobs (care-jobs) ---
+    "expire-documents": {
+        "task": "jobs.expire_documents",
+        "schedule": crontab(hour=0, minute=10),
+        "options": {"expires": 12 * HOUR},
+    },
+    "rfm-scoring": {
+        "task": "jobs.rfm_scoring",
+        "schedule": crontab(hour=2, minute=0),
+        "options": {"expires": 12 * HOUR},
+    },
+    "renewal-reminders": {
+        "task": "jobs.renewal_reminders",
+        "schedule": crontab(hour=7, minute=30),
+        "options": {"expires": 12 * HOUR},
+    },
+    "visit-reminders": {
+        "task": "jobs.visit_reminders",
+        "schedule": crontab(hour=8, minute=0),
+        "options": {"expires": 12 * HOUR},
+    },
+    "stale-deals": {
+        "task": "jobs.stale_deals",
+        "schedule": crontab(hour=9, minute=0, day_of_week="mon"),
+        "options": {"expires": 3 * 24 * HOUR},
+    },
+    "weekly-report-reminders": {
+        "task": "jobs.weekly_report_reminders",
+        "schedule": crontab(hour=15, minute=0, day_of_week="fri"),
+        "options": {"expires": 24 * HOUR},
+    },
+    "notification-digest": {
+        "task": "jobs.notification_digest",
+        "schedule": crontab(hour=18, minute=0),
+        "options": {"expires": 5 * HOUR},
+    },
+    # complaints (care-complaints) and surveys (care-surveys) register these tasks
+    "complaint-sla": {
+        "task": "jobs.complaint_sla",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
+    "survey-quarterly": {
+        "task": "jobs.survey_quarterly",
+        "schedule": crontab(hour=10, minute=0),
+        "options": {"expires": 12 * HOUR},
+    },
+    "survey-post-project": {
+        "task": "jobs.survey_post_project",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 55 * 60},
+    },
+    "survey-post-complaint": {
+        "task": "jobs.survey_post_complaint",
+        "schedule": crontab(minute=35),
+        "options": {"expires": 55 * 60},
+    },
+    "survey-reminders": {
+        "task": "jobs.survey_reminders",
+        "schedule": crontab(hour=10, minute=30),
+        "options": {"expires": 12 * HOUR},
+    },
+    # --- end scheduled jobs ---
 }

@@ -62,13 +62,18 @@ def _check_worker() -> dict[str, Any]:
     return result
 
 
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    database = _check_database()
-    body = {
-        "database": database,
+def health_report() -> dict[str, Any]:
+    """The state of the database, the broker and the workers (also for the operations page)."""
+    body: dict[str, Any] = {
+        "database": _check_database(),
         "broker": _check_broker(),
         "worker": _check_worker(),
     }
     body["ok"] = all(part["ok"] for part in body.values() if isinstance(part, dict))
-    return JsonResponse(body, status=200 if database["ok"] else 503)
+    return body
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    body = health_report()
+    return JsonResponse(body, status=200 if body["database"]["ok"] else 503)

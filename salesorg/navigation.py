@@ -243,6 +243,13 @@ NAV: list[NavItem] = [
                 perm="accounts.view_user",
                 section="accounts:user",
             ),
+            # --- operations page (care-jobs)
+            NavItem(
+                _("Operations"),
+                "reports:operations",
+                perm="reports.view_operations",
+                section="reports:operations",
+            ),
         ),
     ),
 ]

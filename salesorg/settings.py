@@ -156,7 +156,7 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Longer than any countdown or ETA we use, so that Redis does not hand an
         # unacknowledged (acks_late) task to a second worker while it waits.
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600, minimum=60),
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600, minimum=5),
     }
 else:
     for sub in ("in", "processed", "control"):
@@ -375,3 +375,22 @@ SALESORG_COMPLAINT_SLA_HOURS_BY_SEVERITY = env_int_map(
     "SALESORG_COMPLAINT_SLA_HOURS_BY_SEVERITY", ("low", "medium", "high", "critical"), minimum=1
 )
 # --- end complaints ---
+# --- scheduled jobs and reliability (care-jobs) --------------------------------------
+#: Open deals without activity for this many days are "stale" (weekly alert).
+SALESORG_STALE_DEAL_DAYS = env_int("SALESORG_STALE_DEAL_DAYS", 14, minimum=1)
+#: One beat at a time: the scheduler sends only while it holds a lock (salesorg/beat.py)
+#: that expires this many seconds after its holder stops renewing it.
+CELERY_BEAT_SCHEDULER = "salesorg.beat:LockedScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+SALESORG_BEAT_LOCK_TTL = env_int("SALESORG_BEAT_LOCK_TTL", 60, minimum=3)
+#: A worker keeps reconnecting to a broker that went away (a Redis restart) instead
+#: of giving up after 100 attempts; running jobs finish and are acknowledged after.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+if REDIS_URL and (CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT):
+    # A task acknowledged late is handed to another worker once the visibility
+    # timeout passes; it must outlast the longest a task may run.
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT={CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']} "
+        f"must be longer than CELERY_TASK_TIME_LIMIT={CELERY_TASK_TIME_LIMIT} seconds."
+    )

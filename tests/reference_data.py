@@ -87,3 +87,9 @@ def restore() -> None:
                 )
                 for position, (qkind, text, text_zh, choices, required) in enumerate(questions)
             )
+
+
+def ensure() -> None:
+    """Restore the reference data if a flush emptied it (for fixtures wider than a test)."""
+    if not reference_data_present():
+        restore()

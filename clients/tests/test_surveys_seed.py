@@ -21,6 +21,7 @@ from clients.models import SurveyCampaign, SurveyInvitation, SurveyResponse
 from clients.survey_jobs import survey_post_project, survey_quarterly
 from clients.survey_metrics import figures, is_low_score
 from pipeline.models import Activity, ActivityType
+from tests.reference_data import ensure as ensure_reference_data
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 6, 15, 10, 30, tzinfo=TZ)
@@ -43,6 +44,7 @@ def _counts() -> tuple[int, ...]:
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
+        ensure_reference_data()  # runs before the per-test check does
         atomic = transaction.atomic()
         atomic.__enter__()
         try:

@@ -56,6 +56,7 @@ from pipeline.models import (
     Target,
 )
 from salesorg.lib.normalize import normalize_name
+from tests.reference_data import ensure as ensure_reference_data
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 6, 15, 10, 30, tzinfo=TZ)  # a Monday morning
@@ -108,6 +109,7 @@ def _fingerprint() -> dict[str, object]:
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
+        ensure_reference_data()  # runs before the per-test check does
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
