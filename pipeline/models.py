@@ -167,6 +167,12 @@ class Lead(VersionedModel):
         indexes = [
             models.Index(fields=["owner", "status", "-created_at"], name="lead_owner_status_idx"),
             models.Index(fields=["source", "created_at"], name="lead_source_idx"),
+            # reports-kpis: the daily facts count leads by the day they were converted.
+            models.Index(
+                fields=["converted_at"],
+                name="lead_converted_idx",
+                condition=Q(converted_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -348,6 +354,8 @@ class Deal(VersionedModel):
             models.Index(
                 fields=["stage", "expected_close_date", "id"], name="deal_stage_close_idx"
             ),
+            # reports-kpis: today's live figures count the deals created today.
+            models.Index(fields=["created_at"], name="deal_created_idx"),
         ]
         permissions = [
             ("move_deal", _("Can move a deal to another stage")),

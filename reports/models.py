@@ -1,7 +1,11 @@
-"""Operations records and, later, KPI rollups."""
+"""Operations records (job runs), KPI rollups, and the managers' planning records."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +64,196 @@ class JobRun(models.Model):
         """The last line of the traceback: the exception and its message."""
         lines = self.error.strip().splitlines()
         return lines[-1] if lines else ""
+
+
+# --------------------------------------------------------------------------- KPI rollups
+#: The first and last day a placement can cover: the first known place of a
+#: person also stands for the days before the organisation was recorded, the
+#: current one for every day from its start on.
+BEGINNING = date(1, 1, 1)
+FOREVER = date(9999, 12, 31)
+
+
+class Placement(models.Model):
+    """Where a person stood in the organisation over a range of days.
+
+    Rebuilt from the people's and teams' history (``reports.kpis.tree``), so
+    team and company figures can be summed over the tree as it was on each
+    day: a rep who moved teams counts for the team they were in then. A day
+    belongs to the place a person held at the end of it. ``path`` is the
+    reporting path and ``team_path`` the team's path on those days (both
+    materialised like ``accounts.tree``).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="placements"
+    )
+    valid_from = models.DateField(_("valid from"), default=BEGINNING)
+    valid_until = models.DateField(_("valid until"), default=FOREVER)  # exclusive
+    path = models.CharField(max_length=255, blank=True, default="")
+    reports_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    team_path = models.CharField(max_length=255, blank=True, default="")
+    role = models.CharField(max_length=20, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("placement")
+        verbose_name_plural = _("placements")
+        ordering = ["user", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "valid_from"], name="placement_once_per_start"),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gt=models.F("valid_from")),
+                name="placement_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.valid_from}–{self.valid_until}: {self.team_path}"
+
+
+class TreeHistoryState(models.Model):
+    """Which people/team history the placements were last rebuilt from (one row)."""
+
+    marker = models.CharField(max_length=80, blank=True, default="")
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("organisation history state")
+        verbose_name_plural = _("organisation history states")
+
+    def __str__(self) -> str:
+        return self.marker
+
+
+class PlacedRow(models.Model):
+    """A rollup row: one person on one day, with their place in the tree that day."""
+
+    day = models.DateField(_("day"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=255, blank=True, default="")
+    reports_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    team_path = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+class DailyFact(PlacedRow):
+    """What one person did on one (Asia/Shanghai) day, summed for the dashboards.
+
+    Every column is defined in ``reports.kpis.facts`` and rebuilt from the
+    source tables by ``reports.rollups``; re-running a day replaces its rows.
+    """
+
+    act_call = models.PositiveIntegerField(default=0)
+    act_visit = models.PositiveIntegerField(default=0)
+    act_demo = models.PositiveIntegerField(default=0)
+    act_meeting = models.PositiveIntegerField(default=0)
+    act_email = models.PositiveIntegerField(default=0)
+    act_follow_up = models.PositiveIntegerField(default=0)
+    act_other = models.PositiveIntegerField(default=0)
+    leads_created = models.PositiveIntegerField(default=0)
+    leads_converted = models.PositiveIntegerField(default=0)
+    deals_created = models.PositiveIntegerField(default=0)
+    deals_won = models.PositiveIntegerField(default=0)
+    deals_lost = models.PositiveIntegerField(default=0)
+    won_amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    won_other_currency = models.PositiveIntegerField(default=0)
+    complaints_received = models.PositiveIntegerField(default=0)
+    complaints_in_sla = models.PositiveIntegerField(default=0)
+    contracts_signed = models.PositiveIntegerField(default=0)
+    contracts_amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    contracts_other_currency = models.PositiveIntegerField(default=0)
+    negotiations = models.PositiveIntegerField(default=0)
+    negotiation_days = models.IntegerField(default=0)
+    contracts_ended = models.PositiveIntegerField(default=0)
+    contracts_renewed = models.PositiveIntegerField(default=0)
+    survey_responses = models.PositiveIntegerField(default=0)
+    nps_responses = models.PositiveIntegerField(default=0)
+    nps_promoters = models.PositiveIntegerField(default=0)
+    nps_detractors = models.PositiveIntegerField(default=0)
+    csat_responses = models.PositiveIntegerField(default=0)
+    csat_sum = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("daily fact")
+        verbose_name_plural = _("daily facts")
+        ordering = ["day", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "user"], name="dailyfact_once_per_person_day")
+        ]
+        indexes = [models.Index(fields=["user", "day"], name="dailyfact_user_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id}"
+
+
+class PipelineSnapshot(PlacedRow):
+    """One person's open deals in one stage at the end of a day (count, CNY amount, weighted)."""
+
+    stage = models.ForeignKey("pipeline.Stage", on_delete=models.CASCADE, related_name="+")
+    deals = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    weighted_amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    other_currency = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("pipeline snapshot")
+        verbose_name_plural = _("pipeline snapshots")
+        ordering = ["day", "user", "stage"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "user", "stage"], name="snapshot_once_per_person_stage_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id} {self.stage_id}"
+
+
+class RollupDay(models.Model):
+    """A day whose rollup rows are complete (facts and pipeline snapshot), and when built."""
+
+    day = models.DateField(_("day"), primary_key=True)
+    built_at = models.DateTimeField(_("built"))
+
+    class Meta:
+        verbose_name = _("rolled-up day")
+        verbose_name_plural = _("rolled-up days")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return str(self.day)
 
 
 # ------------------------------------------------- planning and team tools (reports-planning)

@@ -78,3 +78,9 @@ urlpatterns = [
     path("me/", accounts_api.MeView.as_view(), name="api-me"),
     *router.urls,
 ]
+
+# --- reports: KPIs, breakdowns, drill-down and exports (reports-kpis) ---
+from reports import api as reports_api  # noqa: E402
+
+urlpatterns += reports_api.urlpatterns
+# --- end reports-kpis

@@ -101,4 +101,11 @@ app.conf.beat_schedule = {
         "options": {"expires": 12 * HOUR},
     },
     # --- end scheduled jobs ---
+    # --- KPI rollups (reports-kpis): after midnight, when yesterday is complete
+    "kpi-rollup": {
+        "task": "jobs.kpi_rollup",
+        "schedule": crontab(hour=0, minute=40),
+        "options": {"expires": 6 * 3600},
+    },
+    # --- end KPI rollups
 }

@@ -11,13 +11,12 @@ renewal. So the renewal rate for a period is
     in the period (status active, expired or renewed; drafts and terminated
     contracts never ran to their end)
 
-and both counts are one SQL aggregate (``renewal_rate``).
+and both counts are one SQL aggregate (``renewal_rate``, defined in
+``reports.kpis.renewal_counts``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,14 +39,14 @@ from pipeline.models import (
     Stage,
 )
 from pipeline.services.numbering import next_number
+from reports import kpis
+from reports.kpis import RenewalRate, renewal_counts
 from salesorg.lib.concurrency import StaleWrite
 
 #: Statuses in which the terms (amount, dates, payment terms) may still change.
 EDITABLE_STATUSES = (ContractStatus.DRAFT, ContractStatus.LEGAL_REVIEW)
 #: Statuses a contract can be renewed from.
 RENEWABLE_STATUSES = (ContractStatus.SIGNED, ContractStatus.ACTIVE, ContractStatus.EXPIRED)
-#: Statuses of a contract that ran to its end date (the renewal rate's denominator).
-RAN_TO_END_STATUSES = (ContractStatus.ACTIVE, ContractStatus.EXPIRED, ContractStatus.RENEWED)
 EDITABLE_FIELDS = ("title", "amount", "currency", "start_date", "end_date", "payment_terms")
 
 
@@ -320,29 +319,11 @@ def ending_within(qs: QuerySet[Contract], days: int, *, today: date | None = Non
     )
 
 
-@dataclass(frozen=True)
-class RenewalRate:
-    ended: int  # contracts that reached their end date in the period
-    renewed: int  # of those, the ones renewed (their renewal was signed)
-
-    @property
-    def rate(self) -> Decimal | None:
-        """Renewed ÷ ended, as a fraction (None when nothing ended)."""
-        if not self.ended:
-            return None
-        return (Decimal(self.renewed) / Decimal(self.ended)).quantize(Decimal("0.0001"))
-
-
 def renewal_rate(qs: QuerySet[Contract], *, start: date, end: date) -> RenewalRate:
     """SPEC section 7: contracts renewed ÷ contracts that expired in [start, end].
 
     ``qs`` is already scoped (``Contract.objects.visible_to(user)``, or a
-    person's or team's contracts); one aggregate query.
+    person's or team's contracts); one aggregate query. The definition is
+    ``reports.kpis.renewal_counts``, shared with the reports.
     """
-    counts: Mapping[str, int] = qs.filter(
-        end_date__gte=start, end_date__lte=end, status__in=RAN_TO_END_STATUSES
-    ).aggregate(
-        ended=Count("pk"),
-        renewed=Count("pk", filter=Q(status=ContractStatus.RENEWED)),
-    )
-    return RenewalRate(ended=counts["ended"], renewed=counts["renewed"])
+    return renewal_counts(qs, kpis.Period.custom(start, end))

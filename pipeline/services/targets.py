@@ -6,20 +6,21 @@ under them in the reporting tree and for the teams under the teams they lead
 (``pipeline.set_target``). Their own target and their region's come from
 above — the director, who also sets the company's.
 
-The KPI definitions follow SPEC section 7 and live in small functions here so
-dashboards and reports reuse exactly the same numbers:
+The KPI definitions follow SPEC section 7 and are written once, in
+``reports.kpis``; the functions here hand targets to them:
 
 - **won revenue** of a scope in a period: the sum of won deals' amounts by
   close date (``closed_on``), in CNY (amounts in other currencies are not
   converted, so they are left out rather than added as if they were yuan);
-  a person's scope is the deals they own, a team's everyone whose team is in
-  the team's subtree, the company's every deal;
+  a person's scope is the deals they own, a team's everyone who was in the
+  team's subtree on the close date, the company's every deal;
 - **target attainment**: won revenue ÷ the revenue target of the same scope
   and period.
 
-Aggregates are computed in SQL, several scopes in one query with filtered
-aggregates (``SUM(...) FILTER (WHERE ...)``), so a page of targets or a
-breakdown costs one query however many rows it shows.
+Several scopes cost one query with filtered aggregates (``SUM(...) FILTER
+(WHERE ...)``), so a page of targets or a breakdown costs the same however
+many rows it shows (plus one tiny query making sure the organisation's
+history is current when a team is among them).
 
 The revenue behind a target is reported for the target's whole scope: whoever
 may see a target (``Target.objects.visible_to``) may see how far it is met.
@@ -36,13 +37,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, Team, User
-from pipeline.models import Activity, ActivityType, Deal, Stage, Target
+from accounts.tree import path_pks
+from pipeline.models import Activity, ActivityType, Target
 from pipeline.services.activities import CALL_TYPES
+from reports import kpis
+from reports.kpis.results import Attainment
+from reports.kpis.tree import ensure_fresh as ensure_tree_fresh
 
 if TYPE_CHECKING:
     from accounts.models import TeamQuerySet, UserQuerySet
@@ -126,7 +131,11 @@ def activity_target_defaults(role: str) -> dict[str, ActivityDefault]:
 # ------------------------------------------------------------- won revenue
 @dataclass(frozen=True)
 class RevenueScope:
-    """Whose won deals count, over ``[start, end)``: a person, a team subtree or everyone."""
+    """Whose won deals count, over ``[start, end)``: a person, a team subtree or everyone.
+
+    The numbers themselves are defined once, in ``reports.kpis``: a team's
+    won revenue counts the people who were in the team on each close date.
+    """
 
     start: date
     end: date
@@ -143,38 +152,23 @@ class RevenueScope:
             team_path=target.team.path if target.team_id else None,
         )
 
-    def condition(self) -> Q:
-        q = Q(closed_on__gte=self.start, closed_on__lt=self.end)
+    def to_kpi(self) -> tuple[kpis.Scope, kpis.Period]:
         if self.user_id is not None:
-            q &= Q(owner_id=self.user_id)
+            scope = kpis.Scope(kpis.ScopeKind.PERSON, self.user_id)
         elif self.team_path is not None:
-            q &= Q(owner__team__path__startswith=self.team_path)
-        return q
-
-
-def _won_deals():
-    return Deal.objects.filter(stage__kind=Stage.Kind.WON, currency=settings.DEFAULT_CURRENCY)
+            scope = kpis.Scope(kpis.ScopeKind.TEAM, path_pks(self.team_path)[-1])
+        else:
+            scope = kpis.Scope(kpis.ScopeKind.COMPANY)
+        return scope, kpis.Period.between(self.start, self.end)
 
 
 def won_revenue_many(scopes: Mapping[K, RevenueScope]) -> dict[K, Decimal]:
-    """Won revenue of several scopes in one query (a filtered SUM per scope)."""
+    """Won revenue of several scopes in one query (``reports.kpis.won_revenue_many``)."""
     if not scopes:
         return {}
-    keys = list(scopes)
-    aliases = {f"s{i}": key for i, key in enumerate(keys)}
-    start = min(s.start for s in scopes.values())
-    end = max(s.end for s in scopes.values())
-    row = (
-        _won_deals()
-        .filter(closed_on__gte=start, closed_on__lt=end)
-        .aggregate(
-            **{
-                alias: Sum("amount", filter=scopes[key].condition(), default=Decimal("0"))
-                for alias, key in aliases.items()
-            }
-        )
-    )
-    return {key: row[alias] or Decimal("0") for alias, key in aliases.items()}
+    if any(s.team_path is not None and s.user_id is None for s in scopes.values()):
+        ensure_tree_fresh()
+    return kpis.won_revenue_many({key: scope.to_kpi() for key, scope in scopes.items()})
 
 
 def won_revenue(
@@ -190,28 +184,10 @@ def won_revenue(
     return won_revenue_many({0: scope})[0]
 
 
-@dataclass(frozen=True)
-class Attainment:
-    target: Decimal
-    won: Decimal
-
-    @property
-    def ratio(self) -> Decimal | None:
-        """Won ÷ target, or ``None`` when there is no revenue target to measure against."""
-        if not self.target:
-            return None
-        return self.won / self.target
-
-    @property
-    def percent(self) -> Decimal | None:
-        ratio = self.ratio
-        return None if ratio is None else (ratio * 100).quantize(Decimal("0.1"))
-
-
 def attainment_many(targets: Sequence[Target]) -> dict[int, Attainment]:
     """SPEC 7 "target attainment" of each target (one query for all of them)."""
     won = won_revenue_many({t.pk: RevenueScope.of_target(t) for t in targets})
-    return {t.pk: Attainment(target=t.revenue, won=won[t.pk]) for t in targets}
+    return {t.pk: Attainment(target=t.revenue, won=won[t.pk], target_id=t.pk) for t in targets}
 
 
 def attainment(target: Target) -> Attainment:

@@ -56,8 +56,9 @@ MONDAY = date(2026, 11, 23)
 MAX_LIST = 10
 MAX_RISK_LIST = 9  # the heat map is one GROUP BY
 #: + the plan's lines: visible teams (twice: the lines', the targets' visibility), people,
-#: targets, won revenue of both periods (one query), what the user may set (3), milestones
-MAX_PLAN_PAGE = 18
+#: targets, won revenue of both periods (one query), what the user may set (3), milestones,
+#: and the check that the organisation's history (team placements) is current
+MAX_PLAN_PAGE = 19
 #: + the report, its figures (activities by type, visits, moves and their count, results,
 #: closed deals, leads), stage names, comments
 MAX_WEEKLY_REPORT = 15

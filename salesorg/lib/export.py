@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -81,3 +82,42 @@ def _xlsx_cell(value: Any) -> Any:
     if isinstance(value, Decimal | int | float | date):
         return value
     return safe_cell("" if value is None else str(value))
+
+
+# --- report tables (reports-kpis) ---------------------------------------------------
+#: The formats every report table downloads in.
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A table a report shows — its header and rows — ready to download.
+
+    ``filename`` is the ASCII stem of the download (a date stamp is added);
+    ``sheet`` the worksheet's title in the spreadsheet (may be translated).
+    Rows may be a lazy iterable (``queryset.iterator()``), so a long table
+    streams as CSV without being held in memory.
+    """
+
+    filename: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    sheet: str = ""
+
+
+def export_table(table: ReportTable, fmt: str) -> HttpResponse | StreamingHttpResponse:
+    """Download ``table`` as ``"csv"`` (UTF-8 with BOM, streamed) or ``"xlsx"``.
+
+    One helper for every report table (KPI results, breakdowns, drill-down
+    records), so each exports the same way; cells go through ``safe_cell``.
+    """
+    if fmt == "csv":
+        return csv_response(table.filename, table.header, table.rows)
+    if fmt == "xlsx":
+        return xlsx_response(
+            table.filename, table.header, table.rows, sheet=table.sheet or table.filename
+        )
+    raise ValueError(f"unknown export format {fmt!r}; use one of {EXPORT_FORMATS}")
+
+
+# --- end report tables

@@ -1,0 +1,1098 @@
+"""One function per KPI of SPEC section 7, and the records behind each number.
+
+See ``reports.kpis`` (the package docstring) for the interface; this module
+holds the definitions. Each number is one or a few SQL aggregates; each
+``*_records`` function returns the queryset of what was counted, starting from
+``Model.objects.visible_to(viewer)`` so a drill-down never shows what the
+viewer may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, models
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Round, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from reports.kpis import facts, snapshot
+from reports.kpis.facts import MEASURES, Totals, cny, local_date
+from reports.kpis.periods import Period, local_midnight
+from reports.kpis.results import (
+    ZERO,
+    ActivityVsTargets,
+    Attainment,
+    AverageContract,
+    CadenceCompliance,
+    ComplaintSla,
+    Csat,
+    Funnel,
+    FunnelStage,
+    NegotiationCycle,
+    Nps,
+    PipelineMonth,
+    RenewalRate,
+    RfmCell,
+    RfmDistribution,
+    StageConversion,
+    StageStep,
+    VisitConversion,
+    WeightedPipeline,
+    WinRate,
+    WonRevenue,
+)
+from reports.kpis.scopes import Scope, ScopeKind, in_scope
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class Source(models.TextChoices):
+    """Where rollup-backed figures come from.
+
+    ``auto`` (the default): past days from the rollup when every one of them
+    is rolled up, today from the records (days still to come hold nothing
+    yet); otherwise everything from the records. ``live``: always from the
+    records. ``rollup``: only the rollup.
+    """
+
+    AUTO = "auto", _("Rollup where complete, else live")
+    LIVE = "live", _("Live from the records")
+    ROLLUP = "rollup", _("Rollup only")
+
+
+def _today(today: date | None) -> date:
+    return today or timezone.localdate()
+
+
+def _split(period: Period, today: date) -> tuple[Period | None, Period | None]:
+    """The days before today (for the rollup) and today (live) within ``period``.
+
+    Days after today have no work yet (it is logged when done; deals close and
+    contracts end today or earlier), so ``auto`` does not scan them; they are
+    counted when they have happened and are rolled up.
+    """
+    return period.clip(end=today), period.clip(start=today, end=today + timedelta(days=1))
+
+
+def rolled_up(period: Period) -> bool:
+    """Whether every day of ``period`` has been rolled up (one query)."""
+    from reports.models import RollupDay
+
+    count = RollupDay.objects.filter(day__gte=period.start, day__lt=period.end).count()
+    return count == period.days
+
+
+# ------------------------------------------------------------------------- totals
+def totals(
+    scope: Scope, period: Period, *, source: str = Source.AUTO, today: date | None = None
+) -> Totals:
+    """Every daily measure (``facts.FACT_FIELDS``) for ``scope`` over ``period``.
+
+    The rollup-backed KPIs below are read off this; call it once and use
+    ``won_revenue_from(t)``, ``win_rate_from(t)``… when a page needs several.
+    """
+    if source == Source.LIVE:
+        return facts.live_totals(scope, period)
+    if source == Source.ROLLUP:
+        return facts.rollup_totals(scope, period)
+    today = _today(today)
+    past, recent = _split(period, today)
+    if past is None or not rolled_up(past):
+        return facts.live_totals(scope, period)
+    if recent is None:
+        return facts.rollup_totals(scope, past)
+    return facts.rollup_totals(scope, past) + facts.live_totals(scope, recent)
+
+
+#: What ``breakdown`` can group by.
+BREAKDOWNS = ("person", "team", "day", "week", "month", "quarter")
+
+
+def _bucket(day: date, by: str) -> date:
+    if by == "day":
+        return day
+    return Period.containing(by, day).start
+
+
+def breakdown(
+    scope: Scope,
+    period: Period,
+    *,
+    by: str,
+    source: str = Source.AUTO,
+    today: date | None = None,
+) -> dict[Any, Totals]:
+    """Every daily measure per person (user id), team (id) or time bucket (its first day).
+
+    ``team`` groups by the teams directly under the scope's team (the regions
+    for the company), as the people were placed on each day; people placed
+    in the scope's own team count under its id. Time buckets are weeks
+    (Monday), months, quarters or days. One or two queries.
+    """
+    if by not in BREAKDOWNS:
+        raise ValidationError({"by": _("Group by person, team, day, week, month or quarter.")})
+    column = {"person": "person", "team": "team_path"}.get(by, "day")
+    today = _today(today)
+    past, recent = _split(period, today)
+    if source == Source.LIVE or (source == Source.AUTO and (past is None or not rolled_up(past))):
+        groups = facts.live_groups(scope, period, column)
+    elif source == Source.ROLLUP or recent is None:
+        groups = facts.rollup_groups(scope, past or period, column)
+    else:
+        groups = facts.merge_groups(
+            facts.rollup_groups(scope, past, column), facts.live_groups(scope, recent, column)
+        )
+    if by == "person":
+        return groups
+    if by == "team":
+        return _by_child_team(scope, groups)
+    out: dict[Any, Totals] = {}
+    for day, values in groups.items():
+        key = _bucket(day, by)
+        out[key] = out[key] + values if key in out else values
+    return dict(sorted(out.items()))
+
+
+def _by_child_team(scope: Scope, groups: dict[Any, Totals]) -> dict[Any, Totals]:
+    from accounts.models import Team
+
+    if scope.kind == ScopeKind.TEAM:
+        parent_id = scope.id
+        children = list(Team.objects.filter(parent_id=parent_id).values_list("pk", flat=True))
+    elif scope.kind == ScopeKind.COMPANY:
+        roots = list(Team.objects.filter(parent__isnull=True).values_list("pk", flat=True))
+        parent_id = roots[0] if len(roots) == 1 else None
+        children = (
+            list(Team.objects.filter(parent_id=parent_id).values_list("pk", flat=True))
+            if parent_id
+            else roots
+        )
+    else:
+        raise ValidationError({"by": _("Only a team's or the company's figures split by team.")})
+    out: dict[Any, Totals] = {}
+    for team_path, values in groups.items():
+        segments = [int(s) for s in (team_path or "").split(".") if s]
+        key = next((c for c in children if c in segments), parent_id)
+        out[key] = out[key] + values if key in out else values
+    return out
+
+
+# -------------------------------------------------------- rollup-backed numbers
+def won_revenue_from(t: Totals) -> WonRevenue:
+    return WonRevenue(t.won_amount, t.deals_won, t.won_other_currency, t.source)
+
+
+def win_rate_from(t: Totals) -> WinRate:
+    return WinRate(t.deals_won, t.deals_lost, t.source)
+
+
+def nps_from(t: Totals) -> Nps:
+    return Nps(t.nps_responses, t.nps_promoters, t.nps_detractors, t.source)
+
+
+def csat_from(t: Totals) -> Csat:
+    return Csat(t.csat_responses, t.csat_sum, t.source)
+
+
+def complaint_sla_from(t: Totals) -> ComplaintSla:
+    return ComplaintSla(t.complaints_received, t.complaints_in_sla, t.source)
+
+
+def won_revenue(scope: Scope, period: Period, *, source: str = Source.AUTO) -> WonRevenue:
+    """SPEC 7: sum of won deals' amounts by close date (CNY; see ``facts``)."""
+    return won_revenue_from(totals(scope, period, source=source))
+
+
+def win_rate(scope: Scope, period: Period, *, source: str = Source.AUTO) -> WinRate:
+    """SPEC 7: won ÷ (won + lost) among deals closed in the period."""
+    return win_rate_from(totals(scope, period, source=source))
+
+
+def nps(scope: Scope, period: Period, *, source: str = Source.AUTO) -> Nps:
+    """SPEC 7: % promoters (9–10) − % detractors (0–6), answers submitted in the period."""
+    return nps_from(totals(scope, period, source=source))
+
+
+def csat(scope: Scope, period: Period, *, source: str = Source.AUTO) -> Csat:
+    """Average CSAT score of the answers submitted in the period."""
+    return csat_from(totals(scope, period, source=source))
+
+
+def complaint_sla(scope: Scope, period: Period, *, source: str = Source.AUTO) -> ComplaintSla:
+    """SPEC 7: share of the complaints received in the period answered within their SLA."""
+    return complaint_sla_from(totals(scope, period, source=source))
+
+
+def won_revenue_many(items: dict[Any, tuple[Scope, Period]]) -> dict[Any, Decimal]:
+    """Won revenue of several (scope, period) pairs in one live query (filtered SUMs).
+
+    For pages listing many targets; the same definition as ``won_revenue``.
+    """
+    from pipeline.models import Deal
+
+    if not items:
+        return {}
+    source, measure = MEASURES["won_amount"]
+    start = min(p.start for _s, p in items.values())
+    end = max(p.end for _s, p in items.values())
+    base = source.base(Deal.objects.all(), Period.between(start, end))
+    aliases = {f"s{i}": key for i, key in enumerate(items)}
+    sums = {}
+    for alias, key in aliases.items():
+        scope, period = items[key]
+        condition = (
+            measure.q()
+            & Q(closed_on__gte=period.start, closed_on__lt=period.end)
+            & source.scope_q(scope)
+        )
+        sums[alias] = Sum("amount", filter=condition, default=ZERO)
+    row = base.aggregate(**sums)
+    return {key: row[alias] or ZERO for alias, key in aliases.items()}
+
+
+# -------------------------------------------------------------- attainment
+def target_for(scope: Scope, period: Period) -> Any:
+    """The ``Target`` set for exactly this scope and period (month, quarter, year), if any."""
+    from pipeline.models import Target
+
+    if period.target_period is None or period != Period.containing(period.kind, period.start):
+        return None
+    qs = Target.objects.filter(period=period.target_period, period_start=period.start)
+    if scope.kind == ScopeKind.PERSON:
+        return qs.filter(user_id=scope.id).first()
+    if scope.kind == ScopeKind.TEAM:
+        return qs.filter(team_id=scope.id).first()
+    if scope.kind == ScopeKind.COMPANY:
+        return qs.filter(user__isnull=True, team__isnull=True).first()
+    return None
+
+
+def target_attainment(
+    scope: Scope, period: Period, *, source: str = Source.AUTO, won: WonRevenue | None = None
+) -> Attainment:
+    """SPEC 7: won revenue ÷ the revenue target of the same scope and period.
+
+    Targets exist for a person, a team or the company and a month, quarter or
+    year; for any other scope or period the target is 0 and the ratio ``None``.
+    """
+    target = target_for(scope, period)
+    if won is None:
+        won = won_revenue(scope, period, source=source)
+    return Attainment(
+        target=target.revenue if target else ZERO,
+        won=won.amount,
+        target_id=target.pk if target else None,
+    )
+
+
+# ------------------------------------------------------ activities vs targets
+def _members_on(scope: Scope, day: date) -> list[int]:
+    from accounts.models import User
+    from reports.models import Placement
+
+    if scope.kind == ScopeKind.PERSON:
+        return [scope.id] if scope.id is not None else []
+    if scope.kind == ScopeKind.COMPANY:
+        return list(User.objects.filter(is_active=True).values_list("pk", flat=True))
+    return list(
+        Placement.objects.filter(scope.placed_q(), valid_from__lte=day, valid_until__gt=day)
+        .filter(user__is_active=True)
+        .values_list("user_id", flat=True)
+    )
+
+
+def activity_vs_targets(
+    scope: Scope,
+    period: Period,
+    *,
+    source: str = Source.AUTO,
+    today: date | None = None,
+    counted: Totals | None = None,
+) -> ActivityVsTargets:
+    """Done calls, visits and demos against the activity targets of the scope's people.
+
+    Each person's target is the month's that the period starts in, else the
+    quarter's, else the year's (as on the targets page). Working days are
+    Monday to Friday, counted up to today for a period still running.
+    """
+    from pipeline.models import Target
+
+    today = _today(today)
+    t = counted or totals(scope, period, source=source, today=today)
+    members = _members_on(scope, min(period.last, today))
+    starts = {kind: Period.containing(kind, period.start).start for kind in Target.Period}
+    chosen: dict[int, Target] = {}
+    rank = {Target.Period.MONTH: 0, Target.Period.QUARTER: 1, Target.Period.YEAR: 2}
+    candidates = Target.objects.filter(
+        user_id__in=members,
+        period_start__in=set(starts.values()),
+    ).only("user_id", "period", "period_start", *_ACTIVITY_TARGETS)
+    for target in candidates:
+        if target.period_start != starts[target.period]:
+            continue
+        best = chosen.get(target.user_id)
+        if best is None or rank[target.period] < rank[best.period]:
+            chosen[target.user_id] = target
+    workdays = period.workdays(until=today + timedelta(days=1))
+    weeks = Decimal(workdays) / 5
+
+    def expected(field: str, per: Decimal) -> Decimal | None:
+        rates = [getattr(t, field) for t in chosen.values() if getattr(t, field) is not None]
+        if not rates:
+            return None
+        return (Decimal(sum(rates)) * per).quantize(Decimal("0.1"))
+
+    return ActivityVsTargets(
+        calls=t.calls,
+        visits=t.act_visit,
+        demos=t.act_demo,
+        expected_calls=expected("calls_per_day", Decimal(workdays)),
+        expected_visits=expected("visits_per_week", weeks),
+        expected_demos=expected("demos_per_week", weeks),
+        workdays=workdays,
+        people_with_targets=len(chosen),
+        source=t.source,
+    )
+
+
+_ACTIVITY_TARGETS = ("calls_per_day", "visits_per_week", "demos_per_week")
+
+
+# ------------------------------------------------------------------------ funnel
+def _open_stages() -> list[Any]:
+    from pipeline.models import Stage
+
+    return list(Stage.objects.filter(kind=Stage.Kind.OPEN).order_by("order", "pk"))
+
+
+def _pipeline_sums() -> dict[str, Any]:
+    """Open deals' count, CNY amount, weighted CNY amount and other-currency count.
+
+    The weighted amount of a deal is round(amount × probability ÷ 100, 2), as
+    in the pipeline snapshot, so the two always add up the same. (The sums are
+    named apart from the fields: an annotation ``amount`` would shadow them.)
+    """
+    in_cny = Q(currency=cny())
+    weighted = Round(F("amount") * F("probability") / Decimal("100"), 2)
+    return {
+        "deals": Count("pk"),
+        "amount_sum": Sum("amount", filter=in_cny, default=ZERO),
+        "weighted_sum": Sum(weighted, filter=in_cny, default=ZERO),
+        "other_currency": Count("pk", filter=~in_cny),
+    }
+
+
+def funnel(
+    scope: Scope,
+    *,
+    as_of: date | None = None,
+    source: str = Source.AUTO,
+    today: date | None = None,
+) -> Funnel:
+    """SPEC 7: count and amount of open deals by stage (and the weighted amount).
+
+    Today (the default) from the deals themselves; an earlier day from the
+    pipeline snapshot (the rollup, or rebuilt from the stage changes).
+    """
+    from pipeline.models import Deal
+
+    today = _today(today)
+    as_of = as_of or today
+    stages = _open_stages()
+    if as_of >= today:
+        rows = {
+            r["stage_id"]: r
+            for r in Deal.objects.filter(stage__kind="open")
+            .filter(in_scope(scope, "owner", today))
+            .values("stage_id")
+            .annotate(**_pipeline_sums())
+            .order_by()
+        }
+        rows = {
+            stage_id: {
+                "deals": r["deals"],
+                "amount": r["amount_sum"],
+                "weighted_amount": r["weighted_sum"],
+                "other_currency": r["other_currency"],
+            }
+            for stage_id, r in rows.items()
+        }
+        used = "live"
+    else:
+        days, used = pipeline_snapshot(scope, [as_of], source=source)
+        rows = days.get(as_of, {})
+    return Funnel(
+        as_of=as_of,
+        stages=tuple(
+            FunnelStage(
+                stage_id=s.pk,
+                code=s.code,
+                name=s.label,
+                order=s.order,
+                deals=int(rows.get(s.pk, {}).get("deals", 0)),
+                amount=Decimal(rows.get(s.pk, {}).get("amount", 0)).quantize(Decimal("0.01")),
+                weighted_amount=Decimal(rows.get(s.pk, {}).get("weighted_amount", 0)).quantize(
+                    Decimal("0.01")
+                ),
+                other_currency=int(rows.get(s.pk, {}).get("other_currency", 0)),
+            )
+            for s in stages
+            if s.is_active or s.pk in rows
+        ),
+        source=used,
+    )
+
+
+SnapshotDays = dict[date, dict[int, dict[str, Any]]]
+
+
+def pipeline_snapshot(
+    scope: Scope, days: Sequence[date], *, source: str = Source.AUTO
+) -> tuple[SnapshotDays, str]:
+    """The pipeline at the end of each day, and where it came from ("rollup" or "live").
+
+    ``{day: {stage_id: {deals, amount, weighted_amount, other_currency}}}``:
+    from the ``PipelineSnapshot`` rollup (one query) when all the days are
+    rolled up, else rebuilt from the stage changes (one query per day).
+    """
+    from reports.models import PipelineSnapshot, RollupDay
+
+    days = sorted(set(days))
+    if not days:
+        return {}, "live"
+    use_rollup = source == Source.ROLLUP
+    if source == Source.AUTO:
+        built = RollupDay.objects.filter(day__in=days).count()
+        use_rollup = built == len(days)
+    if not use_rollup:
+        return snapshot.live_snapshot(scope, days), "live"
+    rows = (
+        PipelineSnapshot.objects.filter(day__in=days)
+        .filter(scope.placed_q())
+        .values("day", "stage_id")
+        .annotate(
+            deals_sum=Sum("deals"),
+            amount_sum=Sum("amount"),
+            weighted_sum=Sum("weighted_amount"),
+            other_sum=Sum("other_currency"),
+        )
+        .order_by()
+    )
+    out: SnapshotDays = {}
+    for row in rows:
+        out.setdefault(row["day"], {})[row["stage_id"]] = {
+            "deals": row["deals_sum"],
+            "amount": row["amount_sum"],
+            "weighted_amount": row["weighted_sum"],
+            "other_currency": row["other_sum"],
+        }
+    return out, "rollup"
+
+
+def funnel_records(
+    scope: Scope, *, viewer: User, stage_id: int | None = None, as_of: date | None = None
+) -> Any:
+    """The open deals behind the funnel (one stage's with ``stage_id``).
+
+    Today's from the deals themselves; an earlier day's from the stage changes:
+    the deals whose latest move up to that day's end was into an open stage.
+    """
+    from pipeline.models import Deal, DealStageChange, Stage
+
+    today = timezone.localdate()
+    as_of = as_of or today
+    qs = Deal.objects.visible_to(viewer).filter(in_scope(scope, "owner", min(as_of, today)))
+    if as_of >= today:
+        qs = qs.filter(stage__kind="open")
+        return qs.filter(stage_id=stage_id) if stage_id else qs
+    latest = (
+        DealStageChange.objects.filter(
+            deal_id=OuterRef("pk"), changed_at__lt=local_midnight(as_of + timedelta(days=1))
+        )
+        .order_by("-changed_at", "-pk")
+        .values("to_stage_id")[:1]
+    )
+    qs = qs.annotate(stage_then=Subquery(latest)).filter(
+        stage_then__in=Stage.objects.filter(kind=Stage.Kind.OPEN).values("pk")
+    )
+    return qs.filter(stage_then=stage_id) if stage_id else qs
+
+
+# ------------------------------------------------------------ stage conversion
+def _stage_changes(scope: Scope, period: Period, manager: Any = None) -> Any:
+    from pipeline.models import DealStageChange
+
+    manager = manager if manager is not None else DealStageChange.objects.all()
+    qs = manager.filter(
+        to_stage__kind="open",
+        changed_at__gte=period.local_start,
+        changed_at__lt=period.local_end,
+    )
+    return qs.filter(in_scope(scope, "deal__owner", local_date(OuterRef("changed_at"))))
+
+
+def _advanced() -> Exists:
+    """A later move of the same deal to a further open stage, or to won."""
+    from pipeline.models import DealStageChange
+
+    later = Q(changed_at__gt=OuterRef("changed_at")) | Q(
+        changed_at=OuterRef("changed_at"), pk__gt=OuterRef("pk")
+    )
+    further = Q(to_stage__kind="won") | Q(
+        to_stage__kind="open", to_stage__order__gt=OuterRef("to_stage__order")
+    )
+    return Exists(DealStageChange.objects.filter(later, further, deal_id=OuterRef("deal_id")))
+
+
+def stage_conversion(scope: Scope, period: Period) -> StageConversion:
+    """Stage-to-stage conversion from the stage changes.
+
+    For each open stage: the deals that entered it in the period, and how many
+    of those moved on to a further stage (or were won) since. The bottleneck is
+    the stage with the lowest conversion.
+    """
+    rows = {
+        r["to_stage_id"]: r
+        for r in _stage_changes(scope, period)
+        .annotate(advanced=_advanced())
+        .values("to_stage_id")
+        .annotate(
+            entered=Count("deal_id", distinct=True),
+            moved_on=Count("deal_id", distinct=True, filter=Q(advanced=True)),
+        )
+        .order_by()
+    }
+    return StageConversion(
+        steps=tuple(
+            StageStep(
+                stage_id=s.pk,
+                code=s.code,
+                name=s.label,
+                order=s.order,
+                entered=rows.get(s.pk, {}).get("entered", 0),
+                advanced=rows.get(s.pk, {}).get("moved_on", 0),
+            )
+            for s in _open_stages()
+            if s.is_active or s.pk in rows
+        )
+    )
+
+
+def stage_conversion_records(
+    scope: Scope, period: Period, *, viewer: User, stage_id: int, part: str = "entered"
+) -> Any:
+    """The deals that entered ``stage_id`` in the period (``part="advanced"``: and moved on)."""
+    from pipeline.models import Deal
+
+    changes = _stage_changes(scope, period).filter(to_stage_id=stage_id)
+    if part == "advanced":
+        changes = changes.filter(_advanced())
+    return Deal.objects.visible_to(viewer).filter(pk__in=changes.values("deal_id"))
+
+
+# ------------------------------------------------------------ visit conversion
+def _prospect_visits(scope: Scope, period: Period) -> Any:
+    """Done visits to clients that had no won deal before the visit's day."""
+    from pipeline.models import Activity, Deal
+
+    won_before = Deal.objects.filter(
+        client_id=OuterRef("client_id"),
+        stage__kind="won",
+        closed_on__lt=local_date(OuterRef("start_at")),
+    )
+    return (
+        Activity.objects.filter(
+            type="visit",
+            status="done",
+            client__isnull=False,
+            start_at__gte=period.local_start,
+            start_at__lt=period.local_end,
+        )
+        .filter(in_scope(scope, "owner", local_date(OuterRef("start_at"))))
+        .filter(~Exists(won_before))
+    )
+
+
+def _visited_clients(scope: Scope, period: Period, manager: Any = None) -> Any:
+    from clients.models import Client
+    from pipeline.models import Deal
+
+    visits = _prospect_visits(scope, period)
+    first = (
+        visits.filter(client_id=OuterRef("pk"))
+        .order_by()
+        .values("client_id")
+        .annotate(first=Min("start_at"))
+        .values("first")
+    )
+    won_since = Deal.objects.filter(
+        client_id=OuterRef("pk"),
+        stage__kind="won",
+        closed_on__gte=local_date(OuterRef("first_visit")),
+    )
+    manager = manager if manager is not None else Client.objects.all()
+    return (
+        manager.filter(pk__in=visits.values("client_id"))
+        .annotate(first_visit=Subquery(first))
+        .annotate(converted=Exists(won_since))
+    )
+
+
+def visit_conversion(scope: Scope, period: Period) -> VisitConversion:
+    """SPEC 7: prospects visited in the period that became a won deal ÷ prospects visited.
+
+    A prospect is a client with no won deal before the visit; it converted when
+    it has a won deal closed on or after its first such visit in the period
+    (up to now). Visits count for the person who made them.
+    """
+    counts = dict(
+        _visited_clients(scope, period)
+        .values("converted")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("converted", "n")
+    )
+    return VisitConversion(visited=sum(counts.values()), converted=counts.get(True, 0))
+
+
+def visit_conversion_records(
+    scope: Scope, period: Period, *, viewer: User, part: str | None = None
+) -> Any:
+    from clients.models import Client
+
+    qs = _visited_clients(scope, period, Client.objects.visible_to(viewer))
+    if part == "converted":
+        return qs.filter(converted=True)
+    if part == "not_converted":
+        return qs.filter(converted=False)
+    return qs
+
+
+# ----------------------------------------------------------- contract numbers
+def negotiation_cycle_from(t: Totals) -> NegotiationCycle:
+    return NegotiationCycle(t.negotiations, t.negotiation_days, t.source)
+
+
+def average_contract_from(t: Totals) -> AverageContract:
+    return AverageContract(
+        t.contracts_signed, t.contracts_amount, t.contracts_other_currency, t.source
+    )
+
+
+def renewal_rate_from(t: Totals) -> RenewalRate:
+    return RenewalRate(t.contracts_ended, t.contracts_renewed, t.source)
+
+
+def negotiation_cycle(
+    scope: Scope, period: Period, *, source: str = Source.AUTO
+) -> NegotiationCycle:
+    """SPEC 7: days from a deal entering negotiation to its contract's signature.
+
+    Over new contracts (not renewals) signed in the period whose deal went
+    through the negotiation stage (``SALESORG_NEGOTIATION_STAGE``, default
+    "negotiation"); the first time it entered counts. Contracts count for
+    their owner (the account manager who keeps them) on the day they were signed.
+    """
+    return negotiation_cycle_from(totals(scope, period, source=source))
+
+
+def negotiation_cycle_records(scope: Scope, period: Period, *, viewer: User) -> Any:
+    """The contracts behind the cycle, each annotated with ``cycle_days``."""
+    return fact_records("negotiations", scope, period, viewer=viewer)
+
+
+def average_contract(scope: Scope, period: Period, *, source: str = Source.AUTO) -> AverageContract:
+    """Contracts signed in the period (new and renewals): count, CNY total, average."""
+    return average_contract_from(totals(scope, period, source=source))
+
+
+def average_contract_records(
+    scope: Scope, period: Period, *, viewer: User, part: str | None = None
+) -> Any:
+    measure = "contracts_other_currency" if part == "other_currency" else "contracts_signed"
+    return fact_records(measure, scope, period, viewer=viewer)
+
+
+def renewal_counts(qs: Any, period: Period) -> RenewalRate:
+    """Renewed ÷ ended among the contracts of ``qs`` that reached their end date in ``period``.
+
+    A contract is renewed when its renewal was signed (status "renewed", see
+    ``pipeline.services.contracts``); drafts and terminated contracts never
+    ran to their end and are not counted. The same definition as the
+    ``contracts_ended``/``contracts_renewed`` facts; one aggregate query.
+    """
+    source, ended = MEASURES["contracts_ended"]
+    renewed = MEASURES["contracts_renewed"][1]
+    row = qs.filter(source.where(), source.in_period(period)).aggregate(
+        ended=ended.aggregate(), renewed=renewed.aggregate()
+    )
+    return RenewalRate(ended=row["ended"], renewed=row["renewed"])
+
+
+def renewal_rate(scope: Scope, period: Period, *, source: str = Source.AUTO) -> RenewalRate:
+    """SPEC 7: contracts renewed ÷ contracts that expired in the period (by their end date)."""
+    return renewal_rate_from(totals(scope, period, source=source))
+
+
+def renewal_rate_records(
+    scope: Scope, period: Period, *, viewer: User, part: str | None = None
+) -> Any:
+    qs = fact_records("contracts_ended", scope, period, viewer=viewer)
+    if part == "renewed":
+        return qs.filter(status="renewed")
+    if part == "not_renewed":
+        return qs.exclude(status="renewed")
+    return qs
+
+
+# --------------------------------------------------------- weighted pipeline
+def _pipeline_deals(scope: Scope, period: Period, manager: Any = None) -> Any:
+    from pipeline.models import Deal
+
+    manager = manager if manager is not None else Deal.objects.all()
+    return manager.filter(
+        stage__kind="open",
+        expected_close_date__gte=period.start,
+        expected_close_date__lt=period.end,
+    ).filter(in_scope(scope, "owner", timezone.localdate()))
+
+
+def weighted_pipeline(scope: Scope, period: Period) -> WeightedPipeline:
+    """SPEC 7: Σ amount × probability of today's open deals, by expected close month.
+
+    The deal's own probability counts (it starts as its stage's and is what
+    the deal board shows); CNY only, other currencies counted apart. Deals
+    expected to close within ``period``.
+    """
+    rows = (
+        _pipeline_deals(scope, period)
+        .annotate(month=TruncMonth("expected_close_date"))
+        .values("month")
+        .annotate(**_pipeline_sums())
+        .order_by("month")
+    )
+    return WeightedPipeline(
+        months=tuple(
+            PipelineMonth(
+                month=r["month"],
+                deals=r["deals"],
+                amount=r["amount_sum"],
+                weighted_amount=Decimal(r["weighted_sum"]).quantize(Decimal("0.01")),
+                other_currency=r["other_currency"],
+            )
+            for r in rows
+        )
+    )
+
+
+def weighted_pipeline_records(
+    scope: Scope, period: Period, *, viewer: User, month: date | None = None
+) -> Any:
+    from pipeline.models import Deal
+
+    qs = _pipeline_deals(scope, period, Deal.objects.visible_to(viewer))
+    if month is not None:
+        qs = qs.filter(expected_close_date__gte=month, expected_close_date__lt=_next_month(month))
+    return qs
+
+
+def _next_month(day: date) -> date:
+    return Period.containing("month", day).end
+
+
+# ------------------------------------------------------------------- cadence
+def _cadence_clients(scope: Scope, as_of: date, manager: Any = None) -> Any:
+    from clients.models import CADENCE_DAYS, Client
+    from pipeline.models import Activity
+
+    manager = manager if manager is not None else Client.objects.all()
+    last_visit = (
+        Activity.objects.filter(
+            client_id=OuterRef("pk"),
+            type="visit",
+            status="done",
+            start_at__lt=local_midnight(as_of + timedelta(days=1)),
+        )
+        .order_by("-start_at")
+        .values("start_at")[:1]
+    )
+    on_cadence = Q(pk__in=[])
+    for cadence, days in CADENCE_DAYS.items():
+        if days:
+            on_cadence |= Q(cadence=cadence, last_visit_day__gte=as_of - timedelta(days=days))
+    return (
+        manager.exclude(cadence="on_demand")
+        .annotate(cadence_person=Coalesce(F("account_manager"), F("owner")))
+        .filter(in_scope(scope, "cadence_person", as_of))
+        .annotate(last_visit=Subquery(last_visit))
+        .annotate(last_visit_day=local_date("last_visit"))
+        .annotate(on_cadence=models.Case(models.When(on_cadence, then=True), default=False))
+    )
+
+
+def cadence_compliance(scope: Scope, *, as_of: date | None = None) -> CadenceCompliance:
+    """SPEC 7: share of clients visited within their cadence interval, as of a day.
+
+    Every client with a scheduled cadence (weekly … quarterly; not "on demand")
+    counts — as on the visit-cadence page — for its account manager, else its
+    owner; it is on cadence when its last done visit up to that day is at most
+    its interval old (never visited: overdue).
+    """
+    as_of = as_of or timezone.localdate()
+    counts = dict(
+        _cadence_clients(scope, as_of)
+        .values("on_cadence")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("on_cadence", "n")
+    )
+    return CadenceCompliance(
+        as_of=as_of, clients=sum(counts.values()), on_cadence=counts.get(True, 0)
+    )
+
+
+def cadence_records(
+    scope: Scope, *, viewer: User, as_of: date | None = None, part: str | None = None
+) -> Any:
+    from clients.models import Client
+
+    qs = _cadence_clients(scope, as_of or timezone.localdate(), Client.objects.visible_to(viewer))
+    if part == "on_cadence":
+        return qs.filter(on_cadence=True)
+    if part == "overdue":
+        return qs.filter(on_cadence=False)
+    return qs
+
+
+# ----------------------------------------------------------------------- RFM
+RFM_SEGMENTS = {
+    "champions": _("Champions"),
+    "loyal": _("Loyal"),
+    "recent": _("Recent"),
+    "at_risk": _("At risk"),
+    "hibernating": _("Hibernating"),
+    "needs_attention": _("Needs attention"),
+}
+
+
+def rfm_segment(recency: int, frequency: int, monetary: int) -> str:
+    """A readable name for an RFM score (recency and frequency decide; monetary ranks within)."""
+    del monetary
+    if recency >= 4 and frequency >= 4:
+        return "champions"
+    if recency >= 3 and frequency >= 3:
+        return "loyal"
+    if recency >= 4:
+        return "recent"
+    if recency <= 2 and frequency >= 3:
+        return "at_risk"
+    if recency <= 2:
+        return "hibernating"
+    return "needs_attention"
+
+
+def _a_year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def rfm_scores_sql(as_of: date) -> tuple[str, list[Any]]:
+    """Every client with a won deal up to ``as_of`` and its R, F and M scores (1–5).
+
+    Recency: days since the last won deal; frequency: won deals in the twelve
+    months up to ``as_of``; monetary: their CNY amount. Each is scored 1–5 by
+    quintile over all such clients of the company (``CUME_DIST``, so ties
+    share a score); 5 is best (most recent, most frequent, most spent).
+    Columns: ``client_id``, ``recency``, ``frequency``, ``monetary`` (scores)
+    and ``last_won``, ``won_deals``, ``won_amount`` (raw values).
+    """
+    from pipeline.models import Deal
+
+    year_ago = _a_year_before(as_of)
+    per_client = (
+        Deal.objects.filter(stage__kind="won", closed_on__lte=as_of)
+        .values("client_id")
+        .annotate(
+            last_won=Max("closed_on"),
+            won_deals=Count("pk", filter=Q(closed_on__gt=year_ago)),
+            won_amount=Sum(
+                "amount", filter=Q(closed_on__gt=year_ago, currency=cny()), default=ZERO
+            ),
+        )
+        .order_by()
+    )
+    inner, params = per_client.query.sql_with_params()
+    sql = (
+        "SELECT c.client_id, c.last_won, c.won_deals, c.won_amount, "  # noqa: S608
+        "CAST(CEIL(CUME_DIST() OVER (ORDER BY c.last_won) * 5) AS INTEGER) AS recency, "
+        "CAST(CEIL(CUME_DIST() OVER (ORDER BY c.won_deals) * 5) AS INTEGER) AS frequency, "
+        "CAST(CEIL(CUME_DIST() OVER (ORDER BY c.won_amount) * 5) AS INTEGER) AS monetary "
+        f"FROM ({inner}) c"
+    )
+    return sql, list(params)
+
+
+def _rfm_scoped_sql(scope: Scope, as_of: date) -> tuple[str, list[Any]]:
+    from clients.models import Client
+    from reports.models import Placement
+
+    scores, params = rfm_scores_sql(as_of)
+    client = connection.ops.quote_name(Client._meta.db_table)
+    placement = connection.ops.quote_name(Placement._meta.db_table)
+    condition, condition_params = scope.placed_sql(
+        "p", "COALESCE(k.account_manager_id, k.owner_id)"
+    )
+    sql = (
+        f"SELECT r.* FROM ({scores}) r JOIN {client} k ON k.id = r.client_id "  # noqa: S608
+        f"LEFT JOIN {placement} p ON p.user_id = COALESCE(k.account_manager_id, k.owner_id) "
+        "AND p.valid_from <= %s AND p.valid_until > %s "
+        f"WHERE {condition}"
+    )
+    return sql, [*params, as_of, as_of, *condition_params]
+
+
+def rfm_distribution(scope: Scope, *, as_of: date | None = None) -> RfmDistribution:
+    """SPEC 7: the scope's clients by RFM score (one query); see ``rfm_scores_sql``.
+
+    A client counts for its account manager, else its owner.
+    """
+    as_of = as_of or timezone.localdate()
+    inner, params = _rfm_scoped_sql(scope, as_of)
+    sql = (
+        "SELECT s.recency, s.frequency, s.monetary, COUNT(*) "  # noqa: S608
+        f"FROM ({inner}) s GROUP BY s.recency, s.frequency, s.monetary "
+        "ORDER BY s.recency DESC, s.frequency DESC, s.monetary DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return RfmDistribution(
+        as_of=as_of,
+        cells=tuple(
+            RfmCell(int(r), int(f), int(m), int(n), rfm_segment(int(r), int(f), int(m)))
+            for r, f, m, n in rows
+        ),
+    )
+
+
+def rfm_records(
+    scope: Scope,
+    *,
+    viewer: User,
+    as_of: date | None = None,
+    recency: int | None = None,
+    frequency: int | None = None,
+    monetary: int | None = None,
+    segment: str | None = None,
+) -> Any:
+    """The scope's scored clients the viewer may see, optionally one score or segment."""
+    from clients.models import Client
+
+    as_of = as_of or timezone.localdate()
+    inner, params = _rfm_scoped_sql(scope, as_of)
+    conditions, extra = [], []
+    for name, value in (("recency", recency), ("frequency", frequency), ("monetary", monetary)):
+        if value is not None:
+            conditions.append(f"s.{name} = %s")
+            extra.append(value)
+    if segment is not None:
+        if segment not in RFM_SEGMENTS:
+            raise ValidationError({"segment": _("Unknown RFM segment.")})
+        cells = [
+            (r, f) for r in range(1, 6) for f in range(1, 6) if rfm_segment(r, f, 0) == segment
+        ]
+        conditions.append(
+            "(" + " OR ".join("(s.recency = %s AND s.frequency = %s)" for _c in cells) + ")"
+        )
+        extra += [v for cell in cells for v in cell]
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    ids = RawSQL(  # noqa: S611 - built from our SQL; every value is a parameter
+        f"SELECT s.client_id FROM ({inner}) s{where}",  # noqa: S608 - values are params
+        [*params, *extra],
+    )
+    return Client.objects.visible_to(viewer).filter(pk__in=ids)
+
+
+# ------------------------------------------------------ records of fact measures
+def fact_records(
+    measure: str, scope: Scope, period: Period, *, viewer: User, condition: Q | None = None
+) -> Any:
+    """The records counted by one daily measure (``facts.FACT_FIELDS``) that the viewer sees."""
+    try:
+        source, spec = MEASURES[measure]
+    except KeyError:
+        raise ValidationError({"measure": _("Unknown measure.")}) from None
+    wanted = spec.q() & condition if condition else spec.q()
+    return source.records(scope, period, viewer=viewer, condition=wanted)
+
+
+def won_revenue_records(
+    scope: Scope, period: Period, *, viewer: User, part: str | None = None
+) -> Any:
+    """Won deals behind the revenue (``part="other_currency"``: those left out of it)."""
+    measure = "won_other_currency" if part == "other_currency" else "won_amount"
+    return fact_records(measure, scope, period, viewer=viewer)
+
+
+def win_rate_records(scope: Scope, period: Period, *, viewer: User, part: str | None = None) -> Any:
+    """Deals closed in the period: ``part`` "won", "lost" or both."""
+    if part in ("won", "lost"):
+        return fact_records(f"deals_{part}", scope, period, viewer=viewer)
+    source, _m = MEASURES["deals_won"]
+    return source.records(scope, period, viewer=viewer)
+
+
+def nps_records(scope: Scope, period: Period, *, viewer: User, part: str | None = None) -> Any:
+    parts = {
+        "promoters": Q(nps_score__gte=9),
+        "detractors": Q(nps_score__lte=6),
+        "passives": Q(nps_score__in=(7, 8)),
+    }
+    return fact_records("nps_responses", scope, period, viewer=viewer, condition=parts.get(part))
+
+
+def csat_records(scope: Scope, period: Period, *, viewer: User) -> Any:
+    return fact_records("csat_responses", scope, period, viewer=viewer)
+
+
+def complaint_sla_records(
+    scope: Scope, period: Period, *, viewer: User, part: str | None = None
+) -> Any:
+    qs = fact_records("complaints_received", scope, period, viewer=viewer)
+    in_sla = MEASURES["complaints_in_sla"][1].q()
+    if part == "in_sla":
+        return qs.filter(in_sla)
+    if part == "missed":
+        return qs.exclude(in_sla)
+    return qs
+
+
+def activity_records(scope: Scope, period: Period, *, viewer: User, part: str | None = None) -> Any:
+    """Done activities (``part``: a type, or "calls" for calls and follow-up calls)."""
+    source, _m = MEASURES["act_call"]
+    condition = None
+    if part == "calls":
+        condition = Q(type__in=("call", "follow_up"))
+    elif part:
+        condition = Q(type=part)
+    return source.records(scope, period, viewer=viewer, condition=condition)
