@@ -1,6 +1,7 @@
 from django.urls import path
 
-from reports import operations, views
+from reports import operations
+from reports.dashboards import views as dashboards
 from reports.planning_urls import urlpatterns as planning_urlpatterns
 
 app_name = "reports"
@@ -14,5 +15,6 @@ urlpatterns = [
     path("operations/jobs/<slug:job>/", operations.job_history, name="operations-job"),
     path("operations/jobs/<slug:job>/run/", operations.job_run_now, name="operations-run"),
     # --- end operations page
-    path("<slug:role>/", views.home, name="home"),
+    path("records/<slug:kpi>/", dashboards.records, name="records"),
+    path("<slug:role>/", dashboards.home, name="home"),
 ]
