@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Role, User
+from accounts.models import Role
 from reports.dashboards.params import DashboardForm, DashboardParams, parse_params
 from reports.dashboards.widgets import Dashboard
 from reports.kpis import RFM_SEGMENTS, PeriodKind, scopes_for
@@ -46,23 +46,6 @@ def build_dashboard(params: DashboardParams, role: str) -> Dashboard:
     return module.build(params)
 
 
-def _org_context(user: User) -> dict[str, Any]:
-    """The foundation's home content (place in the organisation, team, direct reports)."""
-    return {
-        "line": user.line().select_related("team"),
-        "team_members": User.objects.visible_to(user)
-        .active()
-        .filter(team=user.team_id)
-        .exclude(pk=user.pk)
-        .select_related("team")
-        .order_by("path")
-        if user.team_id
-        else User.objects.none(),
-        "direct_reports": user.direct_reports.active().select_related("team").order_by("path"),
-        "subtree_size": User.objects.active().filter(path__startswith=user.path).count() - 1,
-    }
-
-
 def _stem(params: DashboardParams, name: str) -> str:
     scope = params.scope
     who = scope.kind if scope.id is None else f"{scope.kind}{scope.id}"
@@ -92,7 +75,6 @@ def home(request: HttpRequest, role: str) -> HttpResponse:
         "period_kinds": [(k, PeriodKind(k).label) for k in dashboard.period_kinds],
         "prev_query": params.step(-1),
         "next_query": params.step(+1),
-        **_org_context(user),
     }
     return render(request, f"reports/home_{role}.html", context)
 
