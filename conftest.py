@@ -37,6 +37,17 @@ def _english() -> None:
     translation.activate("en")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_permissions() -> None:
+    """Permission sets and reference data cached by an earlier test (rolled back
+    since) are not reused."""
+    from accounts.backends import forget_permissions
+    from salesorg.lib import refcache
+
+    forget_permissions()
+    refcache.forget()
+
+
 @pytest.fixture
 def org(db: None) -> Org:
     return build_org()

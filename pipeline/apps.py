@@ -9,3 +9,7 @@ class PipelineConfig(AppConfig):
     def ready(self) -> None:
         # Register the pipeline's providers on the client timeline.
         from pipeline import timeline  # noqa: F401
+        from pipeline.models import Stage
+        from salesorg.lib import refcache
+
+        refcache.watch(Stage)

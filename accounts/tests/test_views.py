@@ -64,21 +64,21 @@ def test_logout_is_a_post_and_ends_the_session(login, org):
 
 
 @pytest.mark.parametrize("persona", sorted(VISIBLE_PEOPLE))
-def test_each_role_lands_on_its_home_with_real_content(login, org, persona):
+def test_each_role_lands_on_its_dashboard_scoped_to_their_line(login, org, persona):
+    """The home is the role's dashboard; its scope picker offers the person and the
+    people below them (their place in the organisation is on the org chart)."""
     user = getattr(org, persona)
     client = login(user)
     response = client.get("/", follow=True)
     assert response.redirect_chain[-1][0] == f"/dashboard/{user.role}/"
     html = response.content.decode()
-    assert user.team.name in html
-    reports = list(user.direct_reports.all())
-    for report in reports:
-        assert str(report) in html
-    if not reports:
-        assert "Nobody reports to you." in html
-    boss = user.reports_to
-    if boss:
-        assert str(boss) in html
+    assert 'data-testid="dashboard-pickers"' in html
+    picker = {(s.kind, s.id) for s in response.context["scopes"]}
+    assert ("person", user.pk) in picker
+    for report in user.direct_reports.all():
+        assert ("person", report.pk) in picker and str(report) in html
+    if user.reports_to_id and user.role != "support":  # support staff see their region
+        assert ("person", user.reports_to_id) not in picker
 
 
 def test_someone_elses_role_home_redirects_to_their_own(login, org):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -13,7 +14,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reports.kpis import Period, PeriodKind, Scope, ScopeKind, default_scope, resolve_scope
+from reports.kpis import (
+    Period,
+    PeriodKind,
+    Scope,
+    ScopeKind,
+    default_scope,
+    resolve_scope,
+    scopes_for,
+)
 from reports.kpis.periods import MAX_CUSTOM_DAYS
 
 if TYPE_CHECKING:
@@ -79,11 +88,26 @@ class DashboardParams:
         """The page listing the records behind ``kpi`` for this scope and period."""
         return f"{reverse('reports:records', args=[kpi])}?{self.querystring(**extra)}"
 
+    def _replace(self, **changes: Any) -> DashboardParams:
+        other = replace(self, **changes)
+        if "scopes" in self.__dict__:  # the picker's list is the viewer's, whatever the period
+            other.__dict__["scopes"] = self.__dict__["scopes"]
+        return other
+
     def with_period(self, period: Period) -> DashboardParams:
-        return DashboardParams(self.viewer, self.scope, period, self.today, self.errors)
+        return self._replace(period=period)
 
     def with_scope(self, scope: Scope) -> DashboardParams:
-        return DashboardParams(self.viewer, scope, self.period, self.today, self.errors)
+        return self._replace(scope=scope)
+
+    @cached_property
+    def scopes(self) -> list[Scope]:
+        """What the scope picker offers (two queries, read once per page)."""
+        return scopes_for(self.viewer)
+
+    def team_names(self) -> dict[int, str]:
+        """Names of the teams the viewer may pick, off the scope picker's list."""
+        return {s.id: s.label for s in self.scopes if s.kind == ScopeKind.TEAM and s.id}
 
     @property
     def scope_value(self) -> str:

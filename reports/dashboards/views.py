@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role
 from reports.dashboards.params import DashboardForm, DashboardParams, parse_params
 from reports.dashboards.widgets import Dashboard
-from reports.kpis import RFM_SEGMENTS, PeriodKind, scopes_for
+from reports.kpis import RFM_SEGMENTS, PeriodKind, one_reading
 from reports.kpis.registry import (
     KPIS,
     Options,
@@ -43,7 +43,8 @@ DEFAULT_PERIODS = {Role.REP: PeriodKind.WEEK}
 
 def build_dashboard(params: DashboardParams, role: str) -> Dashboard:
     module = import_module(f"reports.dashboards.{BUILDERS[role]}")
-    return module.build(params)
+    with one_reading():
+        return module.build(params)
 
 
 def _stem(params: DashboardParams, name: str) -> str:
@@ -71,7 +72,7 @@ def home(request: HttpRequest, role: str) -> HttpResponse:
     context = {
         "dashboard": dashboard,
         "params": params,
-        "scopes": scopes_for(user),
+        "scopes": params.scopes,
         "period_kinds": [(k, PeriodKind(k).label) for k in dashboard.period_kinds],
         "prev_query": params.step(-1),
         "next_query": params.step(+1),

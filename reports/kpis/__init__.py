@@ -78,6 +78,8 @@ off one ``Totals`` (one query for a whole dashboard row):
 measures by ``"person"`` (user id), ``"team"`` (the teams under the scope's
 team, as placed each day), or ``"day"``/``"week"``/``"month"``/``"quarter"``
 (the bucket's first day) — leaderboards and trends in one query.
+``one_reading()`` is a context manager for a page that reads several
+periods: a period inside one already found rolled up is not checked again.
 ``won_revenue_many({key: (scope, period)}) -> {key: Decimal}`` sums won revenue
 for many pairs in one query (the targets pages). ``fact_records(measure, ...)``
 lists the records behind any one measure.
@@ -161,6 +163,7 @@ from reports.kpis.definitions import (
     nps,
     nps_from,
     nps_records,
+    one_reading,
     pipeline_snapshot,
     renewal_counts,
     renewal_rate,
@@ -280,6 +283,7 @@ __all__ = [
     "nps",
     "nps_from",
     "nps_records",
+    "one_reading",
     "pipeline_snapshot",
     "renewal_counts",
     "renewal_rate",

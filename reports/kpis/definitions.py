@@ -9,7 +9,9 @@ viewer may not see.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -59,6 +61,7 @@ from reports.kpis.results import (
     WonRevenue,
 )
 from reports.kpis.scopes import Scope, ScopeKind, in_scope
+from salesorg.lib import refcache
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -92,12 +95,42 @@ def _split(period: Period, today: date) -> tuple[Period | None, Period | None]:
     return period.clip(end=today), period.clip(start=today, end=today + timedelta(days=1))
 
 
+#: While ``one_reading`` is active: the ranges asked about and their rolled-up days.
+_rolled_days: ContextVar[list[tuple[date, date, frozenset[date]]] | None] = ContextVar(
+    "rolled_days", default=None
+)
+
+
+@contextmanager
+def one_reading() -> Iterator[None]:
+    """Within this block, the rollup's coverage of a period is read once.
+
+    A dashboard reads the year by month and then the month by team: the
+    second question is answered from the days the first one fetched (a page
+    is drawn in well under a second; a rollup landing meanwhile is picked up
+    by the next page).
+    """
+    token = _rolled_days.set([])
+    try:
+        yield
+    finally:
+        _rolled_days.reset(token)
+
+
 def rolled_up(period: Period) -> bool:
     """Whether every day of ``period`` has been rolled up (one query)."""
     from reports.models import RollupDay
 
-    count = RollupDay.objects.filter(day__gte=period.start, day__lt=period.end).count()
-    return count == period.days
+    days = RollupDay.objects.filter(day__gte=period.start, day__lt=period.end)
+    known = _rolled_days.get()
+    if known is None:
+        return days.count() == period.days
+    for start, end, rolled in known:
+        if start <= period.start and period.end <= end:
+            return all(day in rolled for day in period)
+    rolled = frozenset(days.values_list("day", flat=True))
+    known.append((period.start, period.end, rolled))
+    return len(rolled) == period.days
 
 
 # ------------------------------------------------------------------------- totals
@@ -150,6 +183,12 @@ def breakdown(
     if by not in BREAKDOWNS:
         raise ValidationError({"by": _("Group by person, team, day, week, month or quarter.")})
     column = {"person": "person", "team": "team_path"}.get(by, "day")
+    if by == "team" and scope.kind == ScopeKind.COMPANY:
+        # Team and line scopes bring the placements up to date when they are
+        # made; the company's needs them here, for the teams people were in.
+        from reports.kpis import tree
+
+        tree.ensure_fresh()
     today = _today(today)
     past, recent = _split(period, today)
     if source == Source.LIVE or (source == Source.AUTO and (past is None or not rolled_up(past))):
@@ -178,13 +217,15 @@ def _by_child_team(scope: Scope, groups: dict[Any, Totals]) -> dict[Any, Totals]
         parent_id = scope.id
         children = list(Team.objects.filter(parent_id=parent_id).values_list("pk", flat=True))
     elif scope.kind == ScopeKind.COMPANY:
-        roots = list(Team.objects.filter(parent__isnull=True).values_list("pk", flat=True))
-        parent_id = roots[0] if len(roots) == 1 else None
-        children = (
-            list(Team.objects.filter(parent_id=parent_id).values_list("pk", flat=True))
-            if parent_id
-            else roots
+        # The roots and the teams right under them, in one query.
+        top = list(
+            Team.objects.filter(Q(parent__isnull=True) | Q(parent__parent__isnull=True))
+            .order_by("path")
+            .values_list("pk", "parent_id")
         )
+        roots = [pk for pk, parent in top if parent is None]
+        parent_id = roots[0] if len(roots) == 1 else None
+        children = [pk for pk, parent in top if parent == parent_id] if parent_id else roots
     else:
         raise ValidationError({"by": _("Only a team's or the company's figures split by team.")})
     out: dict[Any, Totals] = {}
@@ -380,7 +421,10 @@ _ACTIVITY_TARGETS = ("calls_per_day", "visits_per_week", "demos_per_week")
 def _open_stages() -> list[Any]:
     from pipeline.models import Stage
 
-    return list(Stage.objects.filter(kind=Stage.Kind.OPEN).order_by("order", "pk"))
+    return refcache.cached(
+        "open-stages",
+        lambda: list(Stage.objects.filter(kind=Stage.Kind.OPEN).order_by("order", "pk")),
+    )
 
 
 def _pipeline_sums() -> dict[str, Any]:

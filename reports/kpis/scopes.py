@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models import CharField, Count, Exists, IntegerField, OuterRef, Q, Value
 from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -210,15 +210,39 @@ def scopes_for(viewer: User) -> list[Scope]:
             condition |= Q(path__startswith=path)
         teams = Team.objects.filter(condition)
         people = User.objects.filter(pk__in=sorted(viewer.visibility_scope.user_ids))
-    scopes += [Scope(ScopeKind.TEAM, t.pk, t.name) for t in teams.order_by("path")]
-    people = people.filter(is_active=True).annotate(
-        direct_reports_count=Count("direct_reports", filter=Q(direct_reports__is_active=True))
+    # Teams and people in one query (a UNION): the picker is on every dashboard.
+    text = CharField()
+    team_rows = teams.values_list(
+        Value("t", output_field=text),
+        "pk",
+        "path",
+        "name",
+        Value("", output_field=text),
+        Value("", output_field=text),
+        Value(0, output_field=IntegerField()),
     )
-    for person in people.order_by("path"):
-        name = str(person)
-        if person.pk == viewer.pk or person.direct_reports_count:  # type: ignore[attr-defined]
-            scopes.append(
-                Scope(ScopeKind.LINE, person.pk, gettext("%(name)s and team") % {"name": name})
-            )
-        scopes.append(Scope(ScopeKind.PERSON, person.pk, name))
+    people_rows = (
+        people.filter(is_active=True)
+        .annotate(
+            direct_reports_count=Count("direct_reports", filter=Q(direct_reports__is_active=True))
+        )
+        .values_list(
+            Value("p", output_field=text),
+            "pk",
+            "path",
+            "first_name",
+            "last_name",
+            "username",
+            "direct_reports_count",
+        )
+    )
+    rows = sorted(team_rows.union(people_rows, all=True), key=lambda r: (r[0] != "t", r[2], r[1]))
+    for kind, pk, _path, first, last, username, reports in rows:
+        if kind == "t":
+            scopes.append(Scope(ScopeKind.TEAM, pk, first))
+            continue
+        name = User(first_name=first, last_name=last, username=username).__str__()
+        if pk == viewer.pk or reports:
+            scopes.append(Scope(ScopeKind.LINE, pk, gettext("%(name)s and team") % {"name": name}))
+        scopes.append(Scope(ScopeKind.PERSON, pk, name))
     return scopes
