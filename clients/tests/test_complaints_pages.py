@@ -332,14 +332,15 @@ def test_the_list_in_chinese(login, org, book):
 
 
 # ---------------------------------------------------------------- query counts
-#: List for a manager: session, user, permissions (user, groups), visibility scope,
+#: List for a manager: user (session and permissions are cached), visibility scope,
 #: ids of clients whose AM the manager sees, the capped count, the page of
 #: complaints with client and owner.
-LIST_QUERIES = 8
-#: Complaint page for a manager: session, user, visibility scope, ids of clients
-#: whose AM the manager sees, the complaint (with client, contact, owner, logged
-#: by), permissions (2), the log with authors, escalations, people to reassign to.
-DETAIL_QUERIES = 10
+LIST_QUERIES = 5
+#: Complaint page for a manager: user, visibility scope, ids of clients whose AM
+#: the manager sees, the complaint (with client, contact, owner, logged by), the
+#: log with authors, escalations, people to reassign to (session and permissions
+#: come from the cache).
+DETAIL_QUERIES = 7
 
 
 def _busy(org, book, size: int) -> Complaint:

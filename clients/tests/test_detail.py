@@ -140,13 +140,13 @@ def test_revert_needs_the_permission_and_a_fresh_version(login, org):
     assert client.name == "Guarded Co 2"
 
 
-#: Queries of a client's page: session, user, visibility scope, grant ids, the
-#: client (with owner, AM, referrer, region), the user's grants on it, user and
-#: role permissions (2), tags, contacts, shares, people to share with, account
+#: Queries of a client's page: user, visibility scope, grant ids, the client (with
+#: owner, AM, referrer, region), the user's grants on it (the session and the
+#: permission set come from the cache), tags, contacts, shares, people to share with, account
 #: managers to assign, the timeline's visibility check (grants, client), the ids of
 #: clients whose deals the user sees as account manager — plus one per registered
 #: timeline provider (this app registers two: history and contacts).
-DETAIL_QUERIES = 16
+DETAIL_QUERIES = 13
 
 
 def _busy_client(org, contacts: int, edits: int) -> Client:

@@ -292,10 +292,10 @@ def _make_clients(owner, count: int) -> None:
 
 
 #: Queries of the client list page, whatever the number of clients:
-#: session, user, user and role permissions (2), visibility scope, grant ids,
+#: user (session and permissions come from the cache), visibility scope, grant ids,
 #: capped count, the page, its tags, the people for the owner/AM filters,
 #: saved filters, industries, tags.
-LIST_QUERIES = 13
+LIST_QUERIES = 10
 
 
 @pytest.mark.parametrize("size", [10, 500])

@@ -30,11 +30,12 @@ def test_no_timing_headers_unless_enabled(client):
 @override_settings(MIDDLEWARE=BENCH_MIDDLEWARE)
 def test_timing_headers_count_the_queries_of_the_request(client, org):
     client.force_login(org.rep)
+    client.get("/org/")  # the first request caches the permission set
     response = client.get("/org/")
     assert response.status_code == 200
     assert float(response["X-Server-Time-Ms"]) > 0
     queries = int(response["X-Query-Count"])
-    assert queries >= 2  # session and user at least
+    assert queries >= 1  # the user at least (the session is cached)
     assert float(response["X-Query-Time-Ms"]) <= float(response["X-Server-Time-Ms"])
 
     with override_settings(MIDDLEWARE=settings.MIDDLEWARE):

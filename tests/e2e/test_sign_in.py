@@ -37,6 +37,7 @@ def test_each_role_lands_home_and_switches_language(page, demo_company, username
 def test_a_rep_on_a_phone_sees_their_line_and_signs_out(phone_page, demo_company):
     sign_in(phone_page, "rep1")
     phone_page.wait_for_url(re.compile(r"/dashboard/rep/$"))
+    phone_page.goto("/me/")  # their place in the organisation
     line = phone_page.get_by_test_id("line").first
     for name in ("Wei Wang", "Li Na", "Chen Jing", "Zhao Lei"):
         assert name in line.inner_text()
