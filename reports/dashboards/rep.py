@@ -315,7 +315,7 @@ def _deals_section(params: DashboardParams) -> Section:
     urls = [drill.drill("funnel", stage=s.stage_id, as_of=params.today) for s in stages]
     chart = Chart(
         key="deals-by-stage",
-        title="",
+        title=_("Open deals by stage"),
         kind="bar",
         labels=[s.name for s in stages],
         datasets=[{"label": _("Open deals"), "data": [s.deals for s in stages]}],
