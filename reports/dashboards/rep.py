@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from reports.dashboards import rep_data
 from reports.dashboards.params import DashboardParams
@@ -204,7 +205,9 @@ def _report_tile(report: rep_data.ReportStatus, params: DashboardParams) -> Tile
         url = f"{reverse('reports:weekly-report')}?week={report.week_label}"
     detail = report.week_label
     if report.comments:
-        detail += " · " + _("%(n)s comments") % {"n": count(report.comments)}
+        detail += " · " + ngettext("%(n)s comment", "%(n)s comments", report.comments) % {
+            "n": count(report.comments)
+        }
     tone = REPORT_TONES[report.state]
     if report.state == "missing" and not report.overdue:
         tone = ""

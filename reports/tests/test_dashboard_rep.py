@@ -219,7 +219,7 @@ def test_the_weekly_report_status(past_org, login, at_now):
     assert _tiles(rep.build(params))["weekly-report"].value == "Submitted"
     weekly.report_comment(by=org.am, report=report, body="Good week")
     tile = _tiles(rep.build(params))["weekly-report"]
-    assert tile.value == "Commented" and "1 comments" in tile.detail
+    assert tile.value == "Commented" and "1 comment" in tile.detail
     html = login(org.rep).get(URL).content.decode()
     assert re.search(r'data-testid="tile-weekly-report-value">Commented<', html)
     # a past week with no report is overdue
