@@ -75,14 +75,13 @@ def attainment_period(params: DashboardParams) -> Period:
 
 
 def target_scope(params: DashboardParams) -> Scope:
-    """Whose targets the rep's figures are measured against.
+    """The scope ``activity_vs_targets`` reads the activity targets of.
 
-    A line has no target of its own: its head's personal target is the one it
-    works to, so a line scope reads the head's targets. When the line is the
-    viewer alone (a rep with nobody below, the usual case) this gives exactly
-    the line's activity targets and saves ``activity_vs_targets`` the look-up
-    of the line's members; a line with people below keeps the line (its
-    members' activity targets add up).
+    When the scope is the viewer's line and the line is the viewer alone today
+    (a rep with nobody below, the usual case), the person: the same members
+    and targets, without the look-up of the line's members (one query of the
+    page's 15). A line with people below stays the line (their targets add up).
+    The activities counted are always the scope's (passed in as ``counted``).
     """
     scope = params.scope
     if scope.kind != ScopeKind.LINE:
