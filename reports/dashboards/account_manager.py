@@ -3,10 +3,14 @@ where to sell more, and my pipeline against my target (SPEC: account manager dut
 
 Every number comes from ``reports.kpis`` for the page's scope (by default the
 viewer's line) and period; the lists come from ``account_manager_data``. The
-page stays within 15 SQL queries: one ``breakdown`` by day (live) gives both
-the period's figures (NPS, won revenue for attainment) and the twelve-month
-NPS trend; the funnel, cadence compliance and the revenue target are one KPI
-call each; the four lists are one query.
+page stays within 15 SQL queries (about 9 of them are the page's frame:
+session, user, permissions, the viewer's visibility, the scope picker): one
+``breakdown`` by day (live) gives both the period's figures (NPS, won revenue
+for attainment) and the twelve-month NPS trend; the funnel is two queries, the
+revenue target one (none for a line, which has no target); the four lists and
+cadence compliance are one query (``account_manager_data.fetch``), plus the
+two the visibility rules read first (the viewer's client grants, the clients
+they manage).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clients.models import RFM_SEGMENT_LABELS, Cadence, ComplaintStatus, Severity
 from reports import kpis
@@ -128,7 +133,13 @@ def _visits_section(
         title=_("Accounts by visit cadence"),
         kind="doughnut",
         labels=[_("On cadence"), _("Overdue")],
-        datasets=[{"label": _("Accounts"), "data": [cadence.on_cadence, cadence.overdue]}],
+        datasets=[
+            {
+                "label": _("Accounts"),
+                "data": [cadence.on_cadence, cadence.overdue],
+                "backgroundColor": ["#198754", "#dc3545"],
+            }
+        ],
         urls=[
             params.drill("cadence-compliance", part="on_cadence"),
             params.drill("cadence-compliance", part="overdue"),
@@ -297,7 +308,11 @@ def _nps_section(params: DashboardParams, nps: kpis.Nps, trend: dict[date, Total
     return Section(
         key="nps",
         title=_("NPS of my accounts"),
-        note=_("NPS %(score)s from %(n)s answers in the period.")
+        note=ngettext(
+            "NPS %(score)s from %(n)s answer in the period.",
+            "NPS %(score)s from %(n)s answers in the period.",
+            nps.responses,
+        )
         % {"score": _score(nps.score), "n": count(nps.responses)},
         widgets=[line, parts],
     )
@@ -379,7 +394,11 @@ def _pipeline_section(params: DashboardParams, funnel: kpis.Funnel) -> Section:
     return Section(
         key="pipeline",
         title=_("My pipeline"),
-        note=_("%(deals)s open deals, %(amount)s; weighted by probability %(weighted)s.")
+        note=ngettext(
+            "%(deals)s open deal, %(amount)s; weighted by probability %(weighted)s.",
+            "%(deals)s open deals, %(amount)s; weighted by probability %(weighted)s.",
+            funnel.deals,
+        )
         % {
             "deals": count(funnel.deals),
             "amount": money(funnel.amount),
@@ -460,7 +479,8 @@ def build(params: DashboardParams) -> Dashboard:
             label=_("NPS"),
             value=_score(nps.score),
             url=params.drill("nps"),
-            detail=_("%(n)s answers") % {"n": count(nps.responses)},
+            detail=ngettext("%(n)s answer", "%(n)s answers", nps.responses)
+            % {"n": count(nps.responses)},
         ),
     ]
     return Dashboard(
