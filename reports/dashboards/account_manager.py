@@ -175,7 +175,11 @@ def _visits_section(
                 more_url=params.drill("cadence-compliance", part="overdue"),
             ),
         ],
-        link=Link(_("Visit cadence page"), f"{reverse('pipeline:cadence')}?status=overdue"),
+        link=Link(
+            _("Visit cadence page"),
+            f"{reverse('pipeline:cadence')}?status=overdue"
+            + ("" if _self_scope(params) else "&who=all"),
+        ),
     )
 
 
@@ -193,9 +197,7 @@ def _renewals_section(params: DashboardParams, lists: data.Lists) -> Section:
         ]
         for c in lists.renewals
     ]
-    renewals_url = f"{reverse('pipeline:renewal-list')}?days=90"
-    if _self_scope(params):
-        renewals_url += "&mine=1"
+    renewals_url = _renewals_url(params)
     return Section(
         key="renewals",
         title=_("Renewals due"),
@@ -220,6 +222,12 @@ def _renewals_section(params: DashboardParams, lists: data.Lists) -> Section:
         ],
         link=Link(_("Renewals page"), renewals_url),
     )
+
+
+def _renewals_url(params: DashboardParams) -> str:
+    """The renewals page, 90 days ahead (only the viewer's own when the scope is them)."""
+    url = f"{reverse('pipeline:renewal-list')}?ending=90"
+    return url + "&mine=1" if _self_scope(params) else url
 
 
 def _complaints_url(params: DashboardParams) -> str:
@@ -461,8 +469,7 @@ def build(params: DashboardParams) -> Dashboard:
             key="renewals",
             label=_("Renewals due in 90 days"),
             value=count(lists.counts["renewals_90"]),
-            url=f"{reverse('pipeline:renewal-list')}?days=90"
-            + ("&mine=1" if _self_scope(params) else ""),
+            url=_renewals_url(params),
             detail=_("%(n)s within 30 days") % {"n": count(lists.counts["renewals_30"])},
             tone="warning" if lists.counts["renewals_30"] else "",
         ),

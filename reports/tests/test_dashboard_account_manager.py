@@ -27,7 +27,7 @@ from reports import kpis
 from reports.dashboards import account_manager_data
 from reports.dashboards.account_manager import figures
 from reports.dashboards.params import DashboardParams
-from reports.dashboards.widgets import Chart, Table, Tile, pct
+from reports.dashboards.widgets import Chart, Section, Table, Tile, pct
 from reports.kpis import Period, Scope
 from reports.tests import factories as f
 from tests.personas import Org
@@ -55,6 +55,10 @@ def _tiles(response) -> dict[str, Tile]:
 
 def _widgets(response) -> dict[str, object]:
     return {w.key: w for s in response.context["dashboard"].sections for w in s.widgets}
+
+
+def _sections(response) -> dict[str, Section]:
+    return {s.key: s for s in response.context["dashboard"].sections}
 
 
 def _cells(table: Table) -> list[list[str]]:
@@ -345,6 +349,14 @@ def test_the_tiles_drill_down_to_the_right_records(story, login):
     complaints = client.get(tiles["complaints"].url)
     assert complaints.status_code == 200
     assert story.never.name in complaints.content.decode()
+    assert "North" not in complaints.content.decode()
+    renewals = client.get(tiles["renewals"].url)
+    assert renewals.status_code == 200
+    listed = [c.client.name for c in renewals.context["page"].object_list]
+    assert listed == [story.on_time.name, story.buyer.name]
+    cadence_page = client.get(_sections(client.get(URL))["visits"].link.url)
+    assert cadence_page.status_code == 200
+    assert cadence_page.context["counts"]["never"] == 1  # never visited: its own tab there
 
 
 # ------------------------------------------------------------------- scopes
