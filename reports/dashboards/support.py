@@ -235,8 +235,8 @@ def _import_section(
             for i in oldest_first
         ],
         datasets=[
-            {"label": _("Created"), "data": [i.created_count for i in oldest_first]},
-            {"label": _("Updated"), "data": [i.updated_count for i in oldest_first]},
+            {"label": _("Clients created"), "data": [i.created_count for i in oldest_first]},
+            {"label": _("Clients updated"), "data": [i.updated_count for i in oldest_first]},
             {"label": _("Rows with errors"), "data": [i.error_count for i in oldest_first]},
         ],
         urls=[reverse("clients:import-detail", args=[i.pk]) for i in oldest_first]
@@ -254,8 +254,8 @@ def _import_section(
             _("By"),
             _("Status"),
             _("Rows"),
-            _("Created"),
-            _("Updated"),
+            _("Clients created"),
+            _("Clients updated"),
             _("Rows with errors"),
         ],
         rows=rows,
@@ -302,7 +302,7 @@ def _event_section(events: data.UpcomingEvents, may_see: bool) -> Section:
         title="",
         header=[
             _("Starts"),
-            _("Ends"),
+            _("Ends on"),
             _("Event"),
             _("Kind"),
             _("Venue"),
@@ -365,7 +365,7 @@ def _survey_section(campaigns: list[data.CampaignStatus], may_see: bool) -> Sect
         key="campaigns",
         title="",
         header=[
-            _("Campaign"),
+            _("Survey campaign"),
             _("Survey"),
             _("Status"),
             _("Sent on"),
