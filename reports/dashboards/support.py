@@ -338,7 +338,6 @@ def _survey_section(campaigns: list[data.CampaignStatus], may_see: bool) -> Sect
         rows.append(
             [
                 Link(c.name, campaign_url(status)) if may_see else c.name,
-                str(c.template),
                 Badge(c.get_status_display(), CAMPAIGN_TONES.get(c.status, "secondary")),
                 date_format(localtime(c.sent_at), "SHORT_DATE_FORMAT") if c.sent_at else None,
                 status.invited,
@@ -347,12 +346,13 @@ def _survey_section(campaigns: list[data.CampaignStatus], may_see: bool) -> Sect
                 pct(status.response_rate),
             ]
         )
-    charted = campaigns[:CHART_CAMPAIGNS]
+    # The campaigns with the most invitations sent (the latest first among equals).
+    charted = sorted(campaigns, key=lambda s: -s.sent)[:CHART_CAMPAIGNS]
     chart = Chart(
         key="surveys",
-        title=_("Sent and answered"),
+        title=_("Sent and answered, largest campaigns"),
         kind="bar",
-        labels=[s.campaign.name[:40] for s in charted],
+        labels=[_short_name(s.campaign) for s in charted],
         datasets=[
             {"label": _("Sent"), "data": [s.sent for s in charted]},
             {"label": _("Answered"), "data": [s.answered for s in charted]},
@@ -366,7 +366,6 @@ def _survey_section(campaigns: list[data.CampaignStatus], may_see: bool) -> Sect
         title="",
         header=[
             _("Survey campaign"),
-            _("Survey"),
             _("Status"),
             _("Sent on"),
             _("Invited"),
@@ -375,7 +374,7 @@ def _survey_section(campaigns: list[data.CampaignStatus], may_see: bool) -> Sect
             _("Response rate"),
         ],
         rows=rows,
-        numeric=frozenset({4, 5, 6, 7}),
+        numeric=frozenset({3, 4, 5, 6}),
         empty=_("No survey campaign is collecting answers from clients in this scope."),
         more_url=_url("clients:survey-list", status=SurveyCampaign.Status.SENT)
         if may_see and len(campaigns) > len(rows)
@@ -392,3 +391,10 @@ def _survey_section(campaigns: list[data.CampaignStatus], may_see: bool) -> Sect
         ),
         link=Link(_("All campaigns"), reverse("clients:survey-list")) if may_see else None,
     )
+
+
+def _short_name(campaign: SurveyCampaign) -> str:
+    """The campaign's name without its survey's ("Post-project evaluation: …"), for a label."""
+    prefix = f"{campaign.template}: "
+    name = campaign.name.removeprefix(prefix) if campaign.name != prefix else campaign.name
+    return name if len(name) <= 40 else name[:39] + "…"

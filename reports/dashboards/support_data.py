@@ -32,7 +32,7 @@ from salesorg.lib.pagination import COUNT_CAP
 EVENT_DAYS = 30
 EVENT_ROWS = 15
 IMPORT_ROWS = 10
-CAMPAIGN_ROWS = 15
+CAMPAIGN_ROWS = 10
 
 #: Campaigns still collecting answers.
 ACTIVE_CAMPAIGN = (SurveyCampaign.Status.SENDING, SurveyCampaign.Status.SENT)
