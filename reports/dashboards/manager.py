@@ -130,6 +130,7 @@ def _tiles(
 ) -> list[Tile]:
     won = won_revenue_from(team)
     wins = win_rate_from(team)
+    scope_kind = params.scope.kind
     stale = sum(r.stale_count for r in board if r.member)
     overdue = sum(r.overdue_count for r in board if r.member)
     tiles = [
@@ -142,6 +143,8 @@ def _tiles(
                 _("%(won)s of %(target)s")
                 % {"won": money(attainment.won), "target": money(attainment.target)}
                 if attainment.target
+                else _("A line has no target of its own: pick a team above")
+                if scope_kind == ScopeKind.LINE
                 else _("No revenue target for this scope and period")
             ),
             tone=_tone(attainment.percent),
