@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -248,6 +248,24 @@ def latest_assessments(qs: QuerySet[SkillAssessment]) -> QuerySet[SkillAssessmen
         | Q(assessed_on=OuterRef("assessed_on"), pk__gt=OuterRef("pk"))
     )
     return qs.filter(~Exists(newer))
+
+
+def latest_skill_columns(
+    base: QuerySet[SkillAssessment] | None = None, person: str = "pk"
+) -> dict[str, Subquery]:
+    """Annotations giving each person row (``person``: its id field) the newest
+    assessment's date (``skill_assessed_on``) and scores (``skill_<key>``).
+
+    Correlated subqueries, so a page listing people reads their profiles in the
+    same query (the skill matrix, the manager's dashboard); ``base`` narrows the
+    assessments (e.g. to what the viewer may see).
+    """
+    base = SkillAssessment.objects.all() if base is None else base
+    latest = base.filter(person=OuterRef(person)).order_by("-assessed_on", "-pk")
+    return {
+        "skill_assessed_on": Subquery(latest.values("assessed_on")[:1]),
+        **{f"skill_{key}": Subquery(latest.values(key)[:1]) for key, _label in SKILLS},
+    }
 
 
 def skill_level(value: int | None, ideal: int) -> str:

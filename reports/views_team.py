@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -382,16 +382,12 @@ SKILL_SORT = {
 def _matrix_people(request: HttpRequest) -> QuerySet[User]:
     """The people of the matrix with their newest assessment's scores (correlated
     subqueries on the page's rows, no per-person queries)."""
-    latest = SkillAssessment.objects.filter(person=OuterRef("pk")).order_by("-assessed_on", "-pk")
     qs = (
         line_people(request.user)
         .active()
         .exclude(role=Role.SUPPORT)
         .select_related("team")
-        .annotate(
-            skill_assessed_on=Subquery(latest.values("assessed_on")[:1]),
-            **{f"skill_{key}": Subquery(latest.values(key)[:1]) for key in SKILL_KEYS},
-        )
+        .annotate(**teambuilding.latest_skill_columns())
     )
     team = int_param(request, "team")
     if team:

@@ -418,13 +418,18 @@ _ACTIVITY_TARGETS = ("calls_per_day", "visits_per_week", "demos_per_week")
 
 
 # ------------------------------------------------------------------------ funnel
-def _open_stages() -> list[Any]:
+def open_stages() -> list[Any]:
+    """The open stages in board order (one query); a page drawing both the funnel and
+    the stage conversion may read them once and pass them to both as ``stages``."""
     from pipeline.models import Stage
 
     return refcache.cached(
         "open-stages",
         lambda: list(Stage.objects.filter(kind=Stage.Kind.OPEN).order_by("order", "pk")),
     )
+
+
+_open_stages = open_stages
 
 
 def _pipeline_sums() -> dict[str, Any]:
@@ -450,17 +455,19 @@ def funnel(
     as_of: date | None = None,
     source: str = Source.AUTO,
     today: date | None = None,
+    stages: Sequence[Any] | None = None,
 ) -> Funnel:
     """SPEC 7: count and amount of open deals by stage (and the weighted amount).
 
     Today (the default) from the deals themselves; an earlier day from the
     pipeline snapshot (the rollup, or rebuilt from the stage changes).
+    ``stages``: ``open_stages()`` already read (saves a query).
     """
     from pipeline.models import Deal
 
     today = _today(today)
     as_of = as_of or today
-    stages = _open_stages()
+    stages = _open_stages() if stages is None else stages
     if as_of >= today:
         rows = {
             r["stage_id"]: r
@@ -606,7 +613,9 @@ def _advanced() -> Exists:
     return Exists(DealStageChange.objects.filter(later, further, deal_id=OuterRef("deal_id")))
 
 
-def stage_conversion(scope: Scope, period: Period) -> StageConversion:
+def stage_conversion(
+    scope: Scope, period: Period, *, stages: Sequence[Any] | None = None
+) -> StageConversion:
     """Stage-to-stage conversion from the stage changes.
 
     For each open stage: the deals that entered it in the period, and how many
@@ -634,7 +643,7 @@ def stage_conversion(scope: Scope, period: Period) -> StageConversion:
                 entered=rows.get(s.pk, {}).get("entered", 0),
                 advanced=rows.get(s.pk, {}).get("moved_on", 0),
             )
-            for s in _open_stages()
+            for s in (_open_stages() if stages is None else stages)
             if s.is_active or s.pk in rows
         )
     )

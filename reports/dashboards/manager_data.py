@@ -1,0 +1,263 @@
+"""What the manager's dashboard reads besides the KPI definitions: one query.
+
+The leaderboard's people with their targets and skill profiles, plus the
+lists a manager acts on — stale deals and overdue complaints of each person,
+the discount approvals waiting for the viewer — come back as one row per
+person (correlated subqueries and JSON arrays), so the whole page stays
+within its query budget however large the team. Every list starts from
+``Model.objects.visible_to(viewer)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, JSONObject
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import User
+from clients.models import Complaint
+from pipeline.models import Deal, QuoteApproval, Stage, Target
+from pipeline.services.reminders import stale_open_deals
+from reports import teambuilding
+from reports.kpis import Period, in_scope
+from reports.models import SkillAssessment
+
+if TYPE_CHECKING:
+    from reports.dashboards.params import DashboardParams
+
+#: rows of each list read per person (the counts are exact)
+LIST_ROWS = 10
+
+#: The stage fields read with the people (what ``kpis.open_stages()`` returns).
+STAGE_FIELDS = ("id", "code", "name", "name_zh", "order", "probability", "kind", "is_active")
+
+#: Target preference for activity rates, as ``kpis.activity_vs_targets`` picks them.
+_RANK = {Target.Period.MONTH: 0, Target.Period.QUARTER: 1, Target.Period.YEAR: 2}
+
+
+@dataclass
+class PersonRow:
+    """One person of the scope (or the viewer, for the approvals) with what the page shows."""
+
+    pk: int
+    name: str
+    member: bool  # placed in the scope on the day the period is read at, and active
+    revenue_target: Decimal | None
+    calls_per_day: int | None
+    visits_per_week: int | None
+    skills: dict[str, int | None]
+    skill_assessed_on: date | None
+    stale_count: int
+    stale: list[dict[str, Any]]
+    overdue_count: int
+    overdue: list[dict[str, Any]]
+    approvals: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _activity_target(column: str, starts: dict[str, date]) -> Subquery:
+    """The person's ``column`` from the month's target, else the quarter's, else the year's."""
+    choice = Q(pk__in=[])
+    for kind, start in starts.items():
+        choice |= Q(period=kind, period_start=start)
+    rank = Case(
+        *[When(period=kind, then=Value(r)) for kind, r in _RANK.items()],
+        output_field=IntegerField(),
+    )
+    return Subquery(
+        Target.objects.filter(choice, user=OuterRef("pk"))
+        .annotate(rank=rank)
+        .order_by("rank")
+        .values(column)[:1]
+    )
+
+
+def _revenue_target(period: Period) -> Any:
+    """The person's revenue target for exactly this period, as ``kpis.target_for`` finds it."""
+    if period.target_period is None or period != Period.containing(period.kind, period.start):
+        return Value(None, output_field=Target._meta.get_field("revenue"))
+    return Subquery(
+        Target.objects.filter(
+            user=OuterRef("pk"), period=period.target_period, period_start=period.start
+        ).values("revenue")[:1]
+    )
+
+
+def _text(name: str) -> Cast:
+    return Cast(name, output_field=CharField())
+
+
+def people(
+    params: DashboardParams, *, day: date, also: set[int], now: datetime
+) -> tuple[list[PersonRow], list[Stage]]:
+    """Everyone placed in the scope on ``day`` (and ``also``: people with figures in
+    the period who have left it since), plus the viewer for the approvals — one query.
+
+    The viewer's row also brings the open stages, read as ``kpis.open_stages()``
+    reads them, for ``funnel`` and ``stage_conversion`` (one query fewer).
+    """
+    viewer = params.viewer
+    period = params.period
+    starts = {kind: Period.containing(kind, period.start).start for kind in Target.Period}
+    member = in_scope(params.scope, "pk", day) & Q(is_active=True)
+    stale = (
+        Deal.objects.visible_to(viewer)
+        .filter(pk__in=stale_open_deals(now).values("pk"))
+        .filter(owner=OuterRef("pk"))
+        .annotate(quiet=Coalesce("last_activity_at", "created_at"))
+    )
+    overdue = Complaint.objects.visible_to(viewer).overdue(now).filter(owner=OuterRef("pk"))
+    approvals = QuoteApproval.objects.visible_to(viewer).filter(
+        approver=OuterRef("pk"), decision=QuoteApproval.Decision.PENDING
+    )
+    qs: QuerySet[User] = (
+        User.objects.visible_to(viewer)
+        .filter(member | Q(pk__in=also) | Q(pk=viewer.pk))
+        .annotate(
+            member=ExpressionWrapper(member, output_field=BooleanField()),
+            revenue_target=_revenue_target(period),
+            calls_target=_activity_target("calls_per_day", starts),
+            visits_target=_activity_target("visits_per_week", starts),
+            **teambuilding.latest_skill_columns(SkillAssessment.objects.visible_to(viewer)),
+            stale_count=Coalesce(
+                Subquery(stale.order_by().values("owner").annotate(n=Count("pk")).values("n")[:1]),
+                0,
+            ),
+            stale_rows=ArraySubquery(
+                stale.order_by("quiet", "pk").values(
+                    json=JSONObject(
+                        id="pk",
+                        title="title",
+                        client="client__name",
+                        stage_id="stage_id",
+                        amount=_text("amount"),
+                        currency="currency",
+                        quiet=_text("quiet"),
+                    )
+                )[:LIST_ROWS]
+            ),
+            overdue_count=Coalesce(
+                Subquery(
+                    overdue.order_by().values("owner").annotate(n=Count("pk")).values("n")[:1]
+                ),
+                0,
+            ),
+            overdue_rows=ArraySubquery(
+                overdue.order_by("sla_due_at", "pk").values(
+                    json=JSONObject(
+                        id="pk",
+                        subject="subject",
+                        client="client__name",
+                        severity="severity",
+                        due=_text("sla_due_at"),
+                    )
+                )[:LIST_ROWS]
+            ),
+            stage_rows=Case(
+                When(
+                    pk=viewer.pk,
+                    then=ArraySubquery(
+                        Stage.objects.filter(kind=Stage.Kind.OPEN)
+                        .order_by("order", "pk")
+                        .values(
+                            json=JSONObject(id="pk", **{f: f for f in STAGE_FIELDS if f != "id"})
+                        )
+                    ),
+                ),
+                default=Value(None),
+            ),
+            approval_rows=Case(
+                When(
+                    pk=viewer.pk,
+                    then=ArraySubquery(
+                        approvals.order_by("requested_at", "pk").values(
+                            json=JSONObject(
+                                id="pk",
+                                quote_id="quote_id",
+                                quote="quote__number",
+                                deal="quote__deal__title",
+                                client="quote__deal__client__name",
+                                requested_by_first="requested_by__first_name",
+                                requested_by_last="requested_by__last_name",
+                                requested_by_username="requested_by__username",
+                                discount=_text("discount_percent"),
+                                requested_at=_text("requested_at"),
+                            )
+                        )
+                    ),
+                ),
+                default=Value(None),
+            ),
+        )
+        .order_by("path", "pk")
+    )
+    rows = []
+    stages: list[Stage] = []
+    for p in qs:
+        if p.pk == viewer.pk:
+            stages = [Stage(**row) for row in p.stage_rows or []]
+        rows.append(
+            PersonRow(
+                pk=p.pk,
+                name=str(p),
+                member=bool(p.member),
+                revenue_target=p.revenue_target,
+                calls_per_day=p.calls_target,
+                visits_per_week=p.visits_target,
+                skills={key: getattr(p, f"skill_{key}") for key, _l in teambuilding.SKILLS},
+                skill_assessed_on=p.skill_assessed_on,
+                stale_count=p.stale_count,
+                stale=[_moments(r, "quiet") for r in p.stale_rows or []],
+                overdue_count=p.overdue_count,
+                overdue=[_moments(r, "due") for r in p.overdue_rows or []],
+                approvals=[_moments(r, "requested_at") for r in p.approval_rows or []],
+            )
+        )
+    return rows, stages
+
+
+def _moments(row: dict[str, Any], *names: str) -> dict[str, Any]:
+    """JSON carries moments as text; turn them back into aware datetimes."""
+    for name in names:
+        if row.get(name):
+            row[name] = parse_datetime(row[name].replace(" ", "T", 1))
+    return row
+
+
+def stale_days() -> int:
+    """How long without activity makes an open deal stale (the weekly alert's setting)."""
+    return settings.SALESORG_STALE_DEAL_DAYS
+
+
+def expected(rate: int | None, per: Decimal) -> Decimal | None:
+    """A rate (a day, a week) over the period's working days or weeks so far, as
+    ``kpis.activity_vs_targets`` computes the expected count."""
+    return None if rate is None else (Decimal(rate) * per).quantize(Decimal("0.1"))
+
+
+def team_expected(rates: list[int | None], per: Decimal) -> Decimal | None:
+    """The scope's expected count: the members' rates summed, then over the period."""
+    present = [r for r in rates if r is not None]
+    return (Decimal(sum(present)) * per).quantize(Decimal("0.1")) if present else None
+
+
+__all__ = ["LIST_ROWS", "PersonRow", "expected", "people", "stale_days", "team_expected"]
