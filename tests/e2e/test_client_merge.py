@@ -47,7 +47,7 @@ def test_support_finds_a_duplicate_and_merges_it(page, role_permissions):
     sign_in(page, "support1")
     page.wait_for_url(re.compile(r"/dashboard/support/$"))
     page.get_by_role("button", name="Data").click()
-    page.get_by_role("link", name="Data quality").click()
+    page.get_by_role("link", name="Data quality", exact=True).click()
     page.wait_for_url(re.compile(r"/clients/quality/"))
     page.get_by_test_id("duplicate-search").fill("Huadong cold chain")
     page.get_by_role("button", name="Filter").click()
