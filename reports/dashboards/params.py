@@ -22,6 +22,7 @@ from reports.kpis import (
     default_scope,
     resolve_scope,
     scopes_for,
+    tree,
 )
 from reports.kpis.periods import MAX_CUSTOM_DAYS
 
@@ -129,13 +130,27 @@ class DashboardParams:
         return self.period.start <= self.today < self.period.end
 
 
+def _picked(viewer: User, scopes: list[Scope], kind: str, pk: int | None) -> Scope:
+    """The scope asked for: off the picker's list when it is there (it holds exactly
+    what the viewer may pick, so no further check is needed), else ``resolve_scope``
+    (people who have left, or a 404/403)."""
+    for scope in scopes:
+        if scope.kind == kind and scope.id == pk:
+            if scope.uses_tree:
+                tree.ensure_fresh()
+            return scope
+    return resolve_scope(viewer, kind, pk)
+
+
 def parse_params(
-    request: HttpRequest, *, default_period: str = PeriodKind.MONTH
+    request: HttpRequest, *, default_period: str = PeriodKind.MONTH, picker: bool = False
 ) -> DashboardParams:
     """The dashboard's scope and period; bad values fall back to the defaults with a message.
 
     A person or team outside the viewer's part of the organisation answers 404
     (``resolve_scope``), the company's figures 403 for anyone but the director.
+    ``picker``: the page shows the scope picker, whose list (read here, once)
+    also answers whether the viewer may ask for the scope.
     """
     viewer = request.user
     today = timezone.localdate()
@@ -151,10 +166,19 @@ def parse_params(
     else:
         errors = [str(e) for errs in form.errors.values() for e in errs]
     kind = data.get("scope")
-    scope = resolve_scope(viewer, kind, data.get("id")) if kind else default_scope(viewer)
+    scopes = scopes_for(viewer) if picker else None
+    if not kind:
+        scope = default_scope(viewer)
+    elif scopes is not None:
+        scope = _picked(viewer, scopes, kind, data.get("id"))
+    else:
+        scope = resolve_scope(viewer, kind, data.get("id"))
     period_kind = data.get("period") or default_period
     if period_kind == PeriodKind.CUSTOM:
         period = Period.custom(data["start"], data["end"])
     else:
         period = Period.containing(period_kind, data.get("date") or today)
-    return DashboardParams(viewer, scope, period, today, errors, default_period)
+    params = DashboardParams(viewer, scope, period, today, errors, default_period)
+    if scopes is not None:
+        params.__dict__["scopes"] = scopes
+    return params

@@ -61,7 +61,9 @@ def home(request: HttpRequest, role: str) -> HttpResponse:
     user = request.user
     if role != user.role:
         return redirect("reports:home", role=user.role)
-    params = parse_params(request, default_period=DEFAULT_PERIODS.get(role, PeriodKind.MONTH))
+    params = parse_params(
+        request, default_period=DEFAULT_PERIODS.get(role, PeriodKind.MONTH), picker=True
+    )
     dashboard = build_dashboard(params, role)
     fmt = request.GET.get("export")
     if fmt:

@@ -449,3 +449,7 @@ def test_the_page_costs_at_most_15_queries_whatever_the_data(
     assert counts[0] == counts[1], counts
     with django_assert_max_num_queries(MAX_QUERIES):
         client.get(URL)
+    org = past_org
+    for picked in (f"team:{org.east_team.pk}", f"line:{org.am.pk}", f"person:{org.rep.pk}"):
+        with django_assert_max_num_queries(MAX_QUERIES):
+            assert client.get(URL, {"scope": picked}).status_code == 200

@@ -278,3 +278,6 @@ def test_the_page_costs_the_same_few_queries_with_more_data(
     assert small == large
     with django_assert_max_num_queries(MAX_QUERIES):
         client.get(URL)
+    for picked in (f"team:{org.east.pk}", f"team:{org.east_team.pk}", f"person:{org.rep.pk}"):
+        with django_assert_max_num_queries(MAX_QUERIES):
+            assert client.get(URL, {"scope": picked}).status_code == 200

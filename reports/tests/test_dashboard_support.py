@@ -309,18 +309,16 @@ def _count(client, query: dict) -> int:
     return len(ctx.captured_queries)
 
 
-#: The page as support opens it (their region) and with one of their people picked:
-#: session, user, the region, the visibility scope, permissions (user, groups), the
-#: scope picker (led teams, teams, people) — then the content: the viewer's client
-#: grants (``visible_to``), the data-quality counts (one statement), imports, events,
-#: campaigns (one each).
-#: A team or line picked explicitly costs 1–3 more in the framework, before the content
-#: (``resolve_scope``'s team checks, the tree-history check): pinned apart below.
+#: The page as support opens it (their region) and with a person, line or team picked:
+#: user, the region, the visibility scope, the scope picker (led teams; teams and
+#: people in one query, which also answers whether the pick is allowed), the
+#: tree-history check — then the content: the viewer's client grants (``visible_to``),
+#: the data-quality counts (one statement), imports, events, campaigns (one each).
 SCOPES = {
     "default": ({}, MAX_QUERIES),
     "person": ({"scope": "person:{rep}"}, MAX_QUERIES),
-    "line": ({"scope": "line:{support}"}, MAX_QUERIES + 1),
-    "team": ({"scope": "team:{east_team}"}, MAX_QUERIES + 3),
+    "line": ({"scope": "line:{support}"}, MAX_QUERIES),
+    "team": ({"scope": "team:{east_team}"}, MAX_QUERIES),
 }
 
 
