@@ -512,7 +512,7 @@ def _accounts_section(params: DashboardParams) -> Section:
                 Link(c.name, c.get_absolute_url()),
                 str(c.account_manager) if c.account_manager_id else _("None"),
                 money(c.spend_12m),
-                c.get_rfm_segment_display() if c.rfm_segment else None,
+                c.rfm_segment_label if c.rfm_segment else None,
             ]
             for c in accounts
         ],

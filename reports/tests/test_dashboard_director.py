@@ -37,7 +37,8 @@ def results(past_org, frozen):
     org = past_org
     east_client = f.client(org.rep, account_manager=org.am, is_key_account=True)
     east_client.spend_12m = Decimal("400000")
-    east_client.save(update_fields=["spend_12m"])
+    east_client.rfm_segment = "champions"
+    east_client.save(update_fields=["spend_12m", "rfm_segment"])
     f.deal(
         org.rep,
         client_=east_client,
@@ -181,6 +182,15 @@ def test_tables_download_as_csv_and_xlsx(login, results):
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert {sheet.cell(row=r, column=1).value for r in (2, 3)} == {"East", "North"}
     assert client.get("/dashboard/director/?table=nope&export=csv").status_code == 404
+
+
+def test_key_accounts_list_with_their_manager_and_segment(login, results):
+    org = results[0]
+    table = _page(login(org.director)).context["dashboard"].tables()["key-accounts"]
+    assert [[str(c) for c in row] for row in table.rows] == [
+        [table.rows[0][0].text, str(org.am), "¥400,000", "Champions"]
+    ]
+    assert table.title == "Key accounts (1), by spend in the last 12 months"
 
 
 def test_risks_show_on_the_heat_map(login, results):
