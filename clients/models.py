@@ -16,6 +16,7 @@ from guardian.models import UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from accounts.visibility import FollowsParent, OwnedBy, Relation, Rule, VisibleQuerySet
+from clients.rfm import RFM_SEGMENT_LABELS as RFM_SEGMENT_LABELS
 from clients.validators import validate_phone, validate_registration_number
 from salesorg.lib.concurrency import VersionedModel
 from salesorg.lib.normalize import normalize_email, normalize_name, normalize_phone
@@ -58,18 +59,6 @@ CADENCE_DAYS: dict[str, int | None] = {
     Cadence.MONTHLY: 30,
     Cadence.QUARTERLY: 91,
     Cadence.ON_DEMAND: None,
-}
-
-
-#: RFM segments the nightly scoring writes to ``Client.rfm_segment`` (see
-#: ``pipeline.services.rfm`` for the rule behind each one).
-RFM_SEGMENT_LABELS = {
-    "champions": _("Champions"),
-    "loyal": _("Loyal"),
-    "new": pgettext_lazy("RFM segment", "New"),
-    "at_risk": _("At risk"),
-    "hibernating": _("Hibernating"),
-    "needs_attention": _("Needs attention"),
 }
 
 

@@ -7,30 +7,15 @@ Over the clients with at least one won deal:
 - **monetary**: won revenue closed in the last twelve months (in the default
   currency, like ``spend_12m``).
 
-Each is scored 1–5 by quintile: a client's score is ``1 + 5 × (rank − 1) ÷ (n − 1)``
-(integer division, 5 at most), where ``rank`` is its ``RANK()`` among the
-``n`` scored clients, ordered so that more recent, more frequent and bigger
-spenders rank higher. That is ``PERCENT_RANK`` cut into fifths: with distinct
-values the clients split into five equal groups, and equal values always get
-the same score (``NTILE`` would split a tie across two scores, so two clients
-with the same single won deal could score differently). Clients without a won
-deal are not scored (their scores are cleared).
+Each is scored 1–5 by quintile — ``CEIL(CUME_DIST() × 5)`` over the scored
+clients, so equal values share a score and 5 is best — exactly as the
+dashboards compute it for any day: the scores come from
+``reports.kpis.rfm_scores_sql`` and the segment from ``clients.rfm`` (one
+definition each). Clients without a won deal are not scored (their scores are
+cleared).
 
-The segment comes from the scores, first match wins:
-
-============== =========================== ======================================
-segment        rule                        meaning
-============== =========================== ======================================
-champions      R ≥ 4, F ≥ 4, M ≥ 4         buy recently, often and much
-loyal          R ≥ 3, F ≥ 3                buy regularly
-new            R ≥ 4 (F ≤ 2 or M ≤ 3)      bought recently, not often yet
-at_risk        R ≤ 2, F ≥ 3                used to buy often, not lately
-hibernating    R ≤ 2 (F ≤ 2)               little, and long ago
-needs_attention R = 3, F ≤ 2               in between: worth a call
-============== =========================== ======================================
-
-Everything is computed and written by two SQL statements (window functions
-in a CTE, then ``UPDATE … FROM``), which PostgreSQL and SQLite ≥ 3.33 both
+Everything is computed and written by two SQL statements (the scores as a CTE
+in an ``UPDATE … FROM``, then clearing the rest), which PostgreSQL and SQLite ≥ 3.33 both
 run, so 10,000 clients take well under a second and no rows come into Python.
 """
 
@@ -38,7 +23,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Count, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
@@ -49,22 +33,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Notification, Role, User
 from accounts.notifications import notify
 from clients.models import Client
+from clients.rfm import rfm_segment_sql
 from pipeline.models import Deal, Stage
-from pipeline.services.deals import _a_year_before, client_refresh_spend
-
-_SCORE = "CASE WHEN n = 1 THEN 1 WHEN 1 + (5 * ({rank} - 1)) / (n - 1) > 5 THEN 5 " \
-    "ELSE 1 + (5 * ({rank} - 1)) / (n - 1) END"  # fmt: skip
-
-_SEGMENT = """
-    CASE
-        WHEN r >= 4 AND f >= 4 AND m >= 4 THEN 'champions'
-        WHEN r >= 3 AND f >= 3 THEN 'loyal'
-        WHEN r >= 4 THEN 'new'
-        WHEN r <= 2 AND f >= 3 THEN 'at_risk'
-        WHEN r <= 2 THEN 'hibernating'
-        ELSE 'needs_attention'
-    END
-"""
+from pipeline.services.deals import client_refresh_spend
 
 
 def _tables() -> dict[str, str]:
@@ -77,43 +48,24 @@ def _tables() -> dict[str, str]:
 
 
 def rfm_score_clients(*, today: date, now: datetime) -> dict[str, int]:
-    """Score every client with a won deal and clear the scores of the others."""
+    """Score every client with a won deal and clear the scores of the others.
+
+    The scores are ``reports.kpis.rfm_scores_sql`` as of ``today`` — the same
+    definition the dashboards compute for any day — and the segment is
+    ``clients.rfm.rfm_segment``, in one ``UPDATE … FROM``.
+    """
+    from reports.kpis import rfm_scores_sql
+
     t = _tables()
-    year_ago = _a_year_before(today)
-    won_cte = f"""
-        won AS (
-            SELECT d.client_id AS client_id,
-                   MAX(d.closed_on) AS last_won,
-                   SUM(CASE WHEN d.closed_on > %s THEN 1 ELSE 0 END) AS freq,
-                   SUM(CASE WHEN d.closed_on > %s AND d.currency = %s
-                            THEN d.amount ELSE 0 END) AS monetary
-            FROM {t["deal"]} d JOIN {t["stage"]} s ON s.id = d.stage_id
-            WHERE s.kind = %s AND d.closed_on IS NOT NULL AND d.closed_on <= %s
-            GROUP BY d.client_id
-        )"""  # noqa: S608 - table names are ours, values are parameters
+    scores, score_params = rfm_scores_sql(today)
     ops = connection.ops  # values as the ORM writes them (SQLite keeps dates as text)
-    year_ago_db, today_db = ops.adapt_datefield_value(year_ago), ops.adapt_datefield_value(today)
-    won_params = [year_ago_db, year_ago_db, settings.DEFAULT_CURRENCY, Stage.Kind.WON, today_db]
     now_db = ops.adapt_datetimefield_value(now)
     score_sql = f"""
-        WITH {won_cte},
-        ranked AS (
-            SELECT client_id,
-                   RANK() OVER (ORDER BY last_won) AS r_rank,
-                   RANK() OVER (ORDER BY freq) AS f_rank,
-                   RANK() OVER (ORDER BY monetary) AS m_rank,
-                   COUNT(*) OVER () AS n
-            FROM won
-        ),
-        scored AS (
-            SELECT client_id,
-                   {_SCORE.format(rank="r_rank")} AS r,
-                   {_SCORE.format(rank="f_rank")} AS f,
-                   {_SCORE.format(rank="m_rank")} AS m
-            FROM ranked
-        ),
+        WITH scored AS ({scores}),
         segmented AS (
-            SELECT client_id, r, f, m, {_SEGMENT} AS segment FROM scored
+            SELECT client_id, recency AS r, frequency AS f, monetary AS m,
+                   {rfm_segment_sql("recency", "frequency")} AS segment
+            FROM scored
         )
         UPDATE {t["client"]}
         SET rfm_recency = segmented.r,
@@ -132,7 +84,7 @@ def rfm_score_clients(*, today: date, now: datetime) -> dict[str, int]:
         WHERE rfm_recency IS NOT NULL AND (rfm_scored_at IS NULL OR rfm_scored_at <> %s)
     """  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(score_sql, [*won_params, now_db])
+        cursor.execute(score_sql, [*score_params, now_db])
         scored = cursor.rowcount
         cursor.execute(clear_sql, [now_db, now_db])
         cleared = cursor.rowcount

@@ -43,16 +43,17 @@ def book(org):
     ====== ========== ============= ============== =====
     A      2026-11-30 4             4,000,000      5 5 5
     B      2026-10-01 1             500,000        5 2 4
-    C      2026-06-01 2             300,000        3 3 3
-    D      2026-06-01 3             900,000        3 5 5
-    E      2025-12-20 2 (one USD)   50,000         2 3 2
+    C      2026-06-01 2             300,000        4 4 3
+    D      2026-06-01 3             900,000        4 5 5
+    E      2025-12-20 2 (one USD)   50,000         2 4 2
     F      2024-01-01 0             0              1 1 1
     ====== ========== ============= ============== =====
 
-    n = 6, score = min(5, 1 + 5 × (rank − 1) ÷ 5) = min(5, rank), equal values
-    sharing the lower rank: recency ranks F1 E2 C3 D3 B5 A6, frequency F1 B2
-    C3 E3 D5 A6, monetary F1 E2 C3 B4 D5 A6. A year before 1 December 2026 is
-    1 December 2025, so E's deals of December 2025 count.
+    n = 6, score = ceil(5 × cume_dist), where cume_dist is the share of clients
+    at or below the value (ties share the higher): recency F 1/6 E 2/6 C,D 4/6
+    B 5/6 A 1, frequency F 1/6 B 2/6 C,E 4/6 D 5/6 A 1, monetary F 1/6 E 2/6
+    C 3/6 B 4/6 D 5/6 A 1. A year before 1 December 2026 is 1 December 2025, so
+    E's deals of December 2025 count.
     """
     c = {name: ClientFactory(name=f"RFM {name}", owner=org.rep) for name in "ABCDEFGH"}
     for day in (date(2026, 11, 30), date(2026, 9, 1), date(2026, 5, 1), date(2026, 1, 5)):
@@ -88,17 +89,17 @@ def test_scores_are_quintiles_of_the_scored_clients(book):
     assert result == {"scored": 6, "cleared": 1}
     assert scores() == {
         "A": (5, 5, 5, "champions"),
-        "B": (5, 2, 4, "new"),
-        "C": (3, 3, 3, "loyal"),
-        "D": (3, 5, 5, "loyal"),
-        "E": (2, 3, 2, "at_risk"),
+        "B": (5, 2, 4, "recent"),
+        "C": (4, 4, 3, "champions"),
+        "D": (4, 5, 5, "champions"),
+        "E": (2, 4, 2, "at_risk"),
         "F": (1, 1, 1, "hibernating"),
         "G": (None, None, None, ""),
         "H": (None, None, None, ""),
     }
 
 
-def test_equal_values_get_equal_scores_and_the_middle_is_needs_attention(org):
+def test_equal_values_get_equal_scores(org):
     x, y, z = (ClientFactory(name=f"RFM {n}", owner=org.rep) for n in "XYZ")
     for day in (date(2026, 1, 10), date(2026, 1, 5), date(2026, 1, 2)):
         won_deal(x, day, 100_000)  # often, long ago
@@ -106,11 +107,33 @@ def test_equal_values_get_equal_scores_and_the_middle_is_needs_attention(org):
     won_deal(z, date(2026, 11, 20), 50_000)  # twice, recently
     won_deal(z, date(2026, 11, 1), 50_000)
     rfm_score_clients(today=TODAY, now=NIGHT)
-    # n = 3: rank 1 → 1, rank 2 → 1 + 5 × 1 ÷ 2 = 3, rank 3 → 5. Y and Z spent the same.
+    # n = 3: ceil(5 × 1/3) = 2, ceil(5 × 2/3) = 4, 5. Y and Z spent the same: both 2/3.
     assert scores() == {
-        "X": (1, 5, 5, "at_risk"),
-        "Y": (3, 1, 1, "needs_attention"),
-        "Z": (5, 3, 1, "loyal"),
+        "X": (2, 5, 5, "at_risk"),
+        "Y": (4, 2, 4, "recent"),
+        "Z": (5, 4, 4, "champions"),
+    }
+
+
+def test_the_stored_segment_follows_the_one_rule(org):
+    """The job's SQL names every score as ``clients.rfm.rfm_segment`` does."""
+    from django.db import connection
+
+    from clients.rfm import rfm_segment, rfm_segment_sql
+
+    combos = [(r, f) for r in range(1, 6) for f in range(1, 6)]
+    values = " UNION ALL ".join(f"SELECT {r} AS r, {f} AS f" for r, f in combos)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT r, f, {rfm_segment_sql('r', 'f')} FROM ({values}) x")
+        named = {(r, f): segment for r, f, segment in cursor.fetchall()}
+    assert named == {(r, f): rfm_segment(r, f, 3) for r, f in combos}
+    assert set(named.values()) == {
+        "champions",
+        "loyal",
+        "recent",
+        "at_risk",
+        "hibernating",
+        "needs_attention",
     }
 
 
@@ -120,9 +143,8 @@ def test_the_nightly_job_refreshes_spend_flags_key_accounts_and_tells_the_manage
     summary = run()
     assert summary["scored"] == 6 and summary["cleared"] == 1
     assert summary["segments"] == {
-        "champions": 1,
-        "new": 1,
-        "loyal": 2,
+        "champions": 3,
+        "recent": 1,
         "at_risk": 1,
         "hibernating": 1,
     }

@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce, Round, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.rfm import RFM_SEGMENT_LABELS, rfm_segment
 from reports.kpis import facts, snapshot
 from reports.kpis.facts import MEASURES, Totals, cny, local_date
 from reports.kpis.periods import Period, local_midnight
@@ -936,30 +937,8 @@ def cadence_records(
 
 
 # ----------------------------------------------------------------------- RFM
-RFM_SEGMENTS = {
-    "champions": _("Champions"),
-    "loyal": _("Loyal"),
-    "recent": _("Recent"),
-    "at_risk": _("At risk"),
-    "hibernating": _("Hibernating"),
-    "needs_attention": _("Needs attention"),
-}
-
-
-def rfm_segment(recency: int, frequency: int, monetary: int) -> str:
-    """A readable name for an RFM score (recency and frequency decide; monetary ranks within)."""
-    del monetary
-    if recency >= 4 and frequency >= 4:
-        return "champions"
-    if recency >= 3 and frequency >= 3:
-        return "loyal"
-    if recency >= 4:
-        return "recent"
-    if recency <= 2 and frequency >= 3:
-        return "at_risk"
-    if recency <= 2:
-        return "hibernating"
-    return "needs_attention"
+#: The segments and their rule live with the clients, who store them (``clients.rfm``).
+RFM_SEGMENTS = RFM_SEGMENT_LABELS
 
 
 def _a_year_before(day: date) -> date:
