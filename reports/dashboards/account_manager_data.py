@@ -13,10 +13,11 @@ queries, and most of those belong to the page's frame.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     CharField,
     Count,
@@ -272,8 +273,12 @@ def fetch(params: DashboardParams, *, rows: int = ROWS, cadence_as_of: date | No
     as_of = cadence_as_of or today
     out = Lists()
     counts: dict[str, tuple[int, int, int]] = {}
-    union = visits.union(renewals, complaints, upsell, _cadence_kpi(params, as_of), all=True)
-    for kind, data, n1, n2, n3 in union:
+    parts = [visits, renewals, complaints, upsell, _cadence_kpi(params, as_of)]
+    if connection.features.supports_slicing_ordering_in_compound:
+        result: Any = parts[0].union(*parts[1:], all=True)
+    else:  # SQLite (the embedded default) takes no LIMIT inside a UNION: a query each
+        result = [row for part in parts for row in part]
+    for kind, data, n1, n2, n3 in result:
         if kind != "cadence":
             getattr(out, kind).append(data)
         counts[kind] = (n1, n2, n3)
@@ -302,7 +307,12 @@ def as_date(value: str | None) -> date | None:
 
 def as_moment(value: str | None) -> datetime | None:
     """A moment of a JSON row, in local time."""
-    return timezone.localtime(datetime.fromisoformat(value)) if value else None
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    if timezone.is_naive(moment):  # SQLite keeps UTC without an offset
+        moment = timezone.make_aware(moment, UTC)
+    return timezone.localtime(moment)
 
 
 def as_amount(value: str | None) -> Decimal | None:

@@ -11,12 +11,13 @@ within its query budget however large the team. Every list starts from
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -24,6 +25,7 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -32,6 +34,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, JSONObject
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
@@ -40,6 +43,7 @@ from pipeline.models import Deal, QuoteApproval, Stage, Target
 from pipeline.services.reminders import stale_open_deals
 from reports import teambuilding
 from reports.kpis import Period, in_scope
+from reports.kpis.definitions import open_stages
 from reports.models import SkillAssessment
 
 if TYPE_CHECKING:
@@ -106,6 +110,52 @@ def _text(name: str) -> Cast:
     return Cast(name, output_field=CharField())
 
 
+def _STALE_JSON() -> JSONObject:
+    return JSONObject(
+        id="pk",
+        title="title",
+        client="client__name",
+        stage_id="stage_id",
+        amount=_text("amount"),
+        currency="currency",
+        quiet=_text("quiet"),
+    )
+
+
+def _OVERDUE_JSON() -> JSONObject:
+    return JSONObject(
+        id="pk",
+        subject="subject",
+        client="client__name",
+        severity="severity",
+        due=_text("sla_due_at"),
+    )
+
+
+def _APPROVAL_JSON() -> JSONObject:
+    return JSONObject(
+        id="pk",
+        quote_id="quote_id",
+        quote="quote__number",
+        deal="quote__deal__title",
+        client="quote__deal__client__name",
+        requested_by_first="requested_by__first_name",
+        requested_by_last="requested_by__last_name",
+        requested_by_username="requested_by__username",
+        discount=_text("discount_percent"),
+        requested_at=_text("requested_at"),
+    )
+
+
+def _grouped(values: QuerySet[Any], key: str, limit: int | None) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {}
+    for row in values:
+        group = out.setdefault(row[key], [])
+        if limit is None or len(group) < limit:
+            group.append(row["json"])
+    return out
+
+
 def people(
     params: DashboardParams, *, day: date, also: set[int], now: datetime
 ) -> tuple[list[PersonRow], list[Stage]]:
@@ -119,16 +169,25 @@ def people(
     period = params.period
     starts = {kind: Period.containing(kind, period.start).start for kind in Target.Period}
     member = in_scope(params.scope, "pk", day) & Q(is_active=True)
-    stale = (
+    all_stale = (
         Deal.objects.visible_to(viewer)
         .filter(pk__in=stale_open_deals(now).values("pk"))
-        .filter(owner=OuterRef("pk"))
         .annotate(quiet=Coalesce("last_activity_at", "created_at"))
     )
-    overdue = Complaint.objects.visible_to(viewer).overdue(now).filter(owner=OuterRef("pk"))
-    approvals = QuoteApproval.objects.visible_to(viewer).filter(
-        approver=OuterRef("pk"), decision=QuoteApproval.Decision.PENDING
+    all_overdue = Complaint.objects.visible_to(viewer).overdue(now)
+    all_approvals = QuoteApproval.objects.visible_to(viewer).filter(
+        decision=QuoteApproval.Decision.PENDING
     )
+    stale = all_stale.filter(owner=OuterRef("pk"))
+    overdue = all_overdue.filter(owner=OuterRef("pk"))
+    approvals = all_approvals.filter(approver=OuterRef("pk"))
+    # The lists come back as JSON arrays on PostgreSQL; elsewhere (the embedded
+    # SQLite default) a query each, below.
+    portable = connection.vendor != "postgresql"
+
+    def array(values: QuerySet[Any]) -> Any:
+        return Value(None, output_field=JSONField()) if portable else ArraySubquery(values)
+
     qs: QuerySet[User] = (
         User.objects.visible_to(viewer)
         .filter(member | Q(pk__in=also) | Q(pk=viewer.pk))
@@ -142,40 +201,20 @@ def people(
                 Subquery(stale.order_by().values("owner").annotate(n=Count("pk")).values("n")[:1]),
                 0,
             ),
-            stale_rows=ArraySubquery(
-                stale.order_by("quiet", "pk").values(
-                    json=JSONObject(
-                        id="pk",
-                        title="title",
-                        client="client__name",
-                        stage_id="stage_id",
-                        amount=_text("amount"),
-                        currency="currency",
-                        quiet=_text("quiet"),
-                    )
-                )[:LIST_ROWS]
-            ),
+            stale_rows=array(stale.order_by("quiet", "pk").values(json=_STALE_JSON())[:LIST_ROWS]),
             overdue_count=Coalesce(
                 Subquery(
                     overdue.order_by().values("owner").annotate(n=Count("pk")).values("n")[:1]
                 ),
                 0,
             ),
-            overdue_rows=ArraySubquery(
-                overdue.order_by("sla_due_at", "pk").values(
-                    json=JSONObject(
-                        id="pk",
-                        subject="subject",
-                        client="client__name",
-                        severity="severity",
-                        due=_text("sla_due_at"),
-                    )
-                )[:LIST_ROWS]
+            overdue_rows=array(
+                overdue.order_by("sla_due_at", "pk").values(json=_OVERDUE_JSON())[:LIST_ROWS]
             ),
             stage_rows=Case(
                 When(
                     pk=viewer.pk,
-                    then=ArraySubquery(
+                    then=array(
                         Stage.objects.filter(kind=Stage.Kind.OPEN)
                         .order_by("order", "pk")
                         .values(
@@ -188,21 +227,8 @@ def people(
             approval_rows=Case(
                 When(
                     pk=viewer.pk,
-                    then=ArraySubquery(
-                        approvals.order_by("requested_at", "pk").values(
-                            json=JSONObject(
-                                id="pk",
-                                quote_id="quote_id",
-                                quote="quote__number",
-                                deal="quote__deal__title",
-                                client="quote__deal__client__name",
-                                requested_by_first="requested_by__first_name",
-                                requested_by_last="requested_by__last_name",
-                                requested_by_username="requested_by__username",
-                                discount=_text("discount_percent"),
-                                requested_at=_text("requested_at"),
-                            )
-                        )
+                    then=array(
+                        approvals.order_by("requested_at", "pk").values(json=_APPROVAL_JSON())
                     ),
                 ),
                 default=Value(None),
@@ -210,10 +236,38 @@ def people(
         )
         .order_by("path", "pk")
     )
+    people_ = list(qs)
+    if portable:
+        pks = [p.pk for p in people_]
+        stale_by = _grouped(
+            all_stale.filter(owner__in=pks)
+            .order_by("quiet", "pk")
+            .values("owner", json=_STALE_JSON()),
+            "owner",
+            LIST_ROWS,
+        )
+        overdue_by = _grouped(
+            all_overdue.filter(owner__in=pks)
+            .order_by("sla_due_at", "pk")
+            .values("owner", json=_OVERDUE_JSON()),
+            "owner",
+            LIST_ROWS,
+        )
+        approvals_by = _grouped(
+            all_approvals.filter(approver=viewer)
+            .order_by("requested_at", "pk")
+            .values("approver", json=_APPROVAL_JSON()),
+            "approver",
+            None,
+        )
+        for p in people_:
+            p.stale_rows = stale_by.get(p.pk, [])
+            p.overdue_rows = overdue_by.get(p.pk, [])
+            p.approval_rows = approvals_by.get(p.pk) if p.pk == viewer.pk else None
     rows = []
-    stages: list[Stage] = []
-    for p in qs:
-        if p.pk == viewer.pk:
+    stages: list[Stage] = list(open_stages()) if portable else []
+    for p in people_:
+        if p.pk == viewer.pk and not portable:
             stages = [Stage(**row) for row in p.stage_rows or []]
         rows.append(
             PersonRow(
@@ -239,7 +293,10 @@ def _moments(row: dict[str, Any], *names: str) -> dict[str, Any]:
     """JSON carries moments as text; turn them back into aware datetimes."""
     for name in names:
         if row.get(name):
-            row[name] = parse_datetime(row[name].replace(" ", "T", 1))
+            moment = parse_datetime(row[name].replace(" ", "T", 1))
+            if moment is not None and timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, UTC)  # SQLite keeps UTC without an offset
+            row[name] = moment
     return row
 
 

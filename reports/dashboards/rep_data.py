@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     CharField,
     Count,
@@ -216,7 +217,11 @@ def _report_part(params: DashboardParams) -> QuerySet[Any]:
 def rep_lists(params: DashboardParams) -> RepLists:
     """Today's plan, open leads by status and the weekly report's status (one query)."""
     out = RepLists()
-    parts = _plan_part(params).union(_leads_part(params), _report_part(params), all=True)
+    pieces = [_plan_part(params), _leads_part(params), _report_part(params)]
+    if connection.features.supports_slicing_ordering_in_compound:
+        parts: Any = pieces[0].union(*pieces[1:], all=True)
+    else:  # SQLite (the embedded default) takes no LIMIT inside a UNION: a query each
+        parts = [row for piece in pieces for row in piece]
     plan = []
     for kind, code, num, ref, at, text, name, lead_id in parts:
         if kind == "plan":

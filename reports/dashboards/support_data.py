@@ -94,11 +94,12 @@ def quality_counts(clients: QuerySet[Client]) -> QualityCounts:
     for kind in quality.DUPLICATE_KINDS:
         pairs, params = quality._pairs_sql(kind, clients)  # the page's pairs
         groups = (
-            "(SELECT LEAST(COUNT(*), %s) FROM ("  # noqa: S608 — only %s placeholders
+            # (CASE, not LEAST: the embedded SQLite has no LEAST)
+            "(SELECT CASE WHEN COUNT(*) > %s THEN %s ELSE COUNT(*) END FROM ("  # noqa: S608
             f"SELECT p.k FROM ({pairs}) p GROUP BY p.k HAVING COUNT(*) > 1) g)"
         )
         aggregates[f"duplicates_{kind}"] = Max(
-            RawSQL(groups, [COUNT_CAP + 1, *params], output_field=IntegerField())  # noqa: S611
+            RawSQL(groups, [COUNT_CAP + 1, COUNT_CAP + 1, *params], output_field=IntegerField())  # noqa: S611
         )
     found = clients.order_by().aggregate(**aggregates)
     return QualityCounts(

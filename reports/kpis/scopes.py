@@ -236,7 +236,11 @@ def scopes_for(viewer: User) -> list[Scope]:
             "direct_reports_count",
         )
     )
-    rows = sorted(team_rows.union(people_rows, all=True), key=lambda r: (r[0] != "t", r[2], r[1]))
+    # (No ORDER BY inside a compound statement: SQLite refuses it; sorted here.)
+    rows = sorted(
+        team_rows.order_by().union(people_rows.order_by(), all=True),
+        key=lambda r: (r[0] != "t", r[2], r[1]),
+    )
     for kind, pk, _path, first, last, username, reports in rows:
         if kind == "t":
             scopes.append(Scope(ScopeKind.TEAM, pk, first))
