@@ -68,7 +68,38 @@ def api(name: str, path: str, **kw: Any) -> Endpoint:
 ENDPOINTS: list[Endpoint] = [
     # --- accounts (foundation)
     Endpoint("home (redirect)", "home", target_ms=None),
-    Endpoint("dashboard home", "reports:home", args=own_role),
+    # --- role dashboards (issue 6): p95 ≤ 150 ms, the director's ≤ 300 ms
+    Endpoint(
+        "dashboard",
+        "reports:home",
+        args=own_role,
+        personas=("manager1", "am1", "rep1", "support1"),
+        target_ms=150.0,
+    ),
+    Endpoint(
+        "dashboard, the quarter",
+        "reports:home",
+        args=own_role,
+        query="?period=quarter",
+        personas=("manager1", "am1", "support1"),
+        target_ms=150.0,
+    ),
+    Endpoint("dashboard", "reports:home", args=own_role, personas=("director",), target_ms=300.0),
+    Endpoint(
+        "dashboard, the year",
+        "reports:home",
+        args=own_role,
+        query="?period=year",
+        personas=("director",),
+        target_ms=300.0,
+    ),
+    Endpoint("dashboard records: won revenue", "reports:records", args=lambda u: ("won-revenue",)),
+    Endpoint(
+        "dashboard records: funnel",
+        "reports:records",
+        args=lambda u: ("funnel",),
+        personas=SELLERS,
+    ),
     Endpoint("org chart", "accounts:org-chart"),
     Endpoint("people", "accounts:user-list"),
     Endpoint("person", "accounts:user-detail", args=visible("accounts.User", "-path")),
