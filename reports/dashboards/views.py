@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
+from pipeline.models import ActivityType
 from reports.dashboards.params import DashboardForm, DashboardParams, parse_params
 from reports.dashboards.widgets import Dashboard
 from reports.kpis import RFM_SEGMENTS, PeriodKind, one_reading
@@ -115,6 +116,27 @@ TITLES = {
     "rfm": gettext_lazy("RFM"),
 }
 
+#: What a piece of a number is called on the drill-down page.
+PARTS = {
+    "won": gettext_lazy("won"),
+    "lost": gettext_lazy("lost"),
+    "converted": gettext_lazy("converted"),
+    "not_converted": gettext_lazy("not converted"),
+    "entered": gettext_lazy("entered the stage"),
+    "advanced": gettext_lazy("moved on"),
+    "renewed": gettext_lazy("renewed"),
+    "not_renewed": gettext_lazy("not renewed"),
+    "promoters": gettext_lazy("promoters"),
+    "passives": gettext_lazy("passives"),
+    "detractors": gettext_lazy("detractors"),
+    "in_sla": gettext_lazy("answered in time"),
+    "missed": gettext_lazy("answered late or not yet"),
+    "on_cadence": gettext_lazy("on cadence"),
+    "overdue": gettext_lazy("overdue"),
+    "calls": gettext_lazy("calls"),
+    "other_currency": gettext_lazy("in other currencies"),
+}
+
 PER_PAGE = 50
 
 
@@ -159,7 +181,9 @@ def records(request: HttpRequest, kpi: str) -> HttpResponse:
         {
             "kpi": kpi,
             "title": TITLES.get(kpi, kpi),
-            "part": part,
+            "part": (PARTS.get(part) or dict(ActivityType.choices).get(part, part))
+            if part
+            else None,
             "params": params,
             "errors": errors,
             "page": page,
