@@ -24,7 +24,7 @@ from salesorg.env import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("SALESORG_VAR_DIR") or BASE_DIR / "var")
+VAR_DIR = Path(env_str("SALESORG_VAR_DIR") or BASE_DIR / "var").resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", default=False)
