@@ -8,5 +8,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.backends import connect_signals
+        from accounts.models import Team
+        from salesorg.lib import refcache
 
         connect_signals()
+        refcache.watch(Team)  # the regions the company's figures split into

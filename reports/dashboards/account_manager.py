@@ -3,9 +3,9 @@ where to sell more, and my pipeline against my target (SPEC: account manager dut
 
 Every number comes from ``reports.kpis`` for the page's scope (by default the
 viewer's line) and period; the lists come from ``account_manager_data``. The
-page stays within 15 SQL queries (about 9 of them are the page's frame:
-session, user, permissions, the viewer's visibility, the scope picker): one
-``breakdown`` by day (live) gives both the period's figures (NPS, won revenue
+page stays within 15 SQL queries (a few of them are the page's frame: the
+user, the viewer's visibility, the scope picker): one ``breakdown`` by day
+(the rollup for past days, today live) gives both the period's figures (NPS, won revenue
 for attainment) and the twelve-month NPS trend; the funnel is two queries, the
 revenue target one (none for a line, which has no target); the four lists and
 cadence compliance are one query (``account_manager_data.fetch``), plus the
@@ -64,15 +64,16 @@ def figures(params: DashboardParams) -> tuple[Totals, dict[date, Totals]]:
 
     Summing the days of the period gives exactly ``kpis.totals`` for it (the
     same daily facts), and the months of the trend exactly a breakdown by
-    month — one query instead of two or more. Live, so the count of queries
-    does not depend on whether the days were rolled up.
+    month — one breakdown instead of two or more. Past days come from the
+    rollup (a year of a line's activities, live, took half a second at
+    1,000,000 activities), today live.
     """
     months = trend_months(params)
     window = Period.between(
         min(months[0], params.period.start),
         max(Period.containing("month", months[-1]).end, params.period.end),
     )
-    days = kpis.breakdown(params.scope, window, by="day", source=kpis.Source.LIVE)
+    days = kpis.breakdown(params.scope, window, by="day")  # rollup for past days, today live
     empty = Totals.from_row({}, "live")
     period = params.period
     in_period = [t for day, t in days.items() if period.start <= day < period.end]

@@ -46,7 +46,6 @@ from reports.kpis import (
     Attainment,
     Funnel,
     ScopeKind,
-    Source,
     StageConversion,
     Totals,
     breakdown,
@@ -70,12 +69,12 @@ def build(params: DashboardParams) -> Dashboard:
     day = min(period.last, today)  # state-at-a-moment figures are read at the period's end
     now = timezone.now()
 
-    # Live: one GROUP BY over the records (the rollup would need a second query to
-    # check it is complete, and the team's month is small).
-    by_person = breakdown(scope, period, by="person", source=Source.LIVE, today=today)
+    # Past days from the rollup, today live (a live scan of a region's month takes
+    # half a second at 1,000,000 activities; the rollup a few milliseconds).
+    by_person = breakdown(scope, period, by="person", today=today)
     team = sum(by_person.values(), Totals())
     rows, stages = manager_data.people(params, day=day, also=set(by_person), now=now)
-    pipeline = funnel(scope, as_of=day, source=Source.LIVE, today=today, stages=stages)
+    pipeline = funnel(scope, as_of=day, today=today, stages=stages)
     conversion = stage_conversion(scope, period, stages=stages)
     cadence = cadence_compliance(scope, as_of=day)
 

@@ -9,9 +9,8 @@ permissions, visibility, scope picker). What this module adds, with the
 viewer's own line (the default scope) or themselves as the scope:
 
 1. one ``breakdown(by="day")`` over the period, today and the attainment
-   month together (live: a rep's records are few, and it saves the rollup
-   check) — the period's, today's and the month's ``Totals`` are sums of its
-   days;
+   month together (past days from the rollup, today live) — the period's,
+   today's and the month's ``Totals`` are sums of its days;
 2. ``activity_vs_targets`` for today (3.) and for the period (4.), each
    given the counted ``Totals`` so only the targets are read;
 5. ``target_for`` inside ``target_attainment`` (won revenue passed in);
@@ -50,7 +49,6 @@ from reports.kpis import (
     PeriodKind,
     Scope,
     ScopeKind,
-    Source,
     Totals,
     activity_vs_targets,
     breakdown,
@@ -355,7 +353,7 @@ def build(params: DashboardParams) -> Dashboard:
     show_today = params.is_current and period != day
     att_period = attainment_period(params)
     span = _span(period, att_period, *([day] if show_today else []))
-    days = breakdown(scope, span, by="day", source=Source.LIVE, today=today)
+    days = breakdown(scope, span, by="day", today=today)  # rollup for past days, today live
     in_period = _sum(days, period)
     targets_of = target_scope(params)
 

@@ -216,13 +216,21 @@ def _by_child_team(scope: Scope, groups: dict[Any, Totals]) -> dict[Any, Totals]
 
     if scope.kind == ScopeKind.TEAM:
         parent_id = scope.id
-        children = list(Team.objects.filter(parent_id=parent_id).values_list("pk", flat=True))
+        children = refcache.cached(
+            f"child-teams:{parent_id}",
+            lambda: list(Team.objects.filter(parent_id=parent_id).values_list("pk", flat=True)),
+        )
     elif scope.kind == ScopeKind.COMPANY:
-        # The roots and the teams right under them, in one query.
-        top = list(
-            Team.objects.filter(Q(parent__isnull=True) | Q(parent__parent__isnull=True))
-            .order_by("path")
-            .values_list("pk", "parent_id")
+        # The roots and the teams right under them (the regions): the shape of
+        # the organisation's top changes rarely, so it is kept in the cache
+        # (a team saved or deleted starts afresh).
+        top = refcache.cached(
+            "top-teams",
+            lambda: list(
+                Team.objects.filter(Q(parent__isnull=True) | Q(parent__parent__isnull=True))
+                .order_by("path")
+                .values_list("pk", "parent_id")
+            ),
         )
         roots = [pk for pk, parent in top if parent is None]
         parent_id = roots[0] if len(roots) == 1 else None
