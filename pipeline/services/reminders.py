@@ -334,11 +334,17 @@ def send_renewal_reminders(now: datetime) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------- stale deals
-def stale_open_deals(now: datetime, days: int | None = None) -> QuerySet[Deal]:
-    """Open deals with no activity (or, never touched, no creation) in ``days`` days."""
+def stale_open_deals(
+    now: datetime, days: int | None = None, *, base: QuerySet[Deal] | None = None
+) -> QuerySet[Deal]:
+    """Open deals with no activity (or, never touched, no creation) in ``days`` days.
+
+    ``base``: the deals to look among (e.g. ``Deal.objects.visible_to(user)``).
+    """
     days = settings.SALESORG_STALE_DEAL_DAYS if days is None else days
     return (
-        Deal.objects.open()
+        (Deal.objects.all() if base is None else base)
+        .open()
         .annotate(
             quiet_since=Coalesce("last_activity_at", "created_at", output_field=DateTimeField())
         )

@@ -169,10 +169,8 @@ def people(
     period = params.period
     starts = {kind: Period.containing(kind, period.start).start for kind in Target.Period}
     member = in_scope(params.scope, "pk", day) & Q(is_active=True)
-    all_stale = (
-        Deal.objects.visible_to(viewer)
-        .filter(pk__in=stale_open_deals(now).values("pk"))
-        .annotate(quiet=Coalesce("last_activity_at", "created_at"))
+    all_stale = stale_open_deals(now, base=Deal.objects.visible_to(viewer)).annotate(
+        quiet=Coalesce("last_activity_at", "created_at")
     )
     all_overdue = Complaint.objects.visible_to(viewer).overdue(now)
     all_approvals = QuoteApproval.objects.visible_to(viewer).filter(
