@@ -523,12 +523,19 @@ def _accounts_section(params: DashboardParams) -> Section:
 
 
 def _top_deals_section(params: DashboardParams) -> Section:
-    deals = (
+    # The ten first, then their client, owner and stage (joining 30,000 open deals
+    # to their clients before sorting took 100 ms; this is one statement still).
+    top = (
         Deal.objects.visible_to(params.viewer)
         .open()
         .filter(in_scope(params.scope, "owner", params.today))
+        .order_by("-amount", "pk")
+        .values("pk")[:TOP_DEALS]
+    )
+    deals = (
+        Deal.objects.filter(pk__in=top)
         .select_related("client", "owner", "stage")
-        .order_by("-amount", "pk")[:TOP_DEALS]
+        .order_by("-amount", "pk")
     )
     table = Table(
         key="top-deals",
