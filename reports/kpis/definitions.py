@@ -294,28 +294,53 @@ def complaint_sla(scope: Scope, period: Period, *, source: str = Source.AUTO) ->
 def won_revenue_many(items: dict[Any, tuple[Scope, Period]]) -> dict[Any, Decimal]:
     """Won revenue of several (scope, period) pairs in one live query (filtered SUMs).
 
-    For pages listing many targets; the same definition as ``won_revenue``.
+    For pages listing many targets; the same definition as ``won_revenue``: won
+    deals' CNY amounts by close date, each counted for its owner's placement on
+    that day. The deals are joined to those placements once (a team's or a
+    line's condition is then a test on the joined row), rather than probing the
+    placements again for every deal and every pair — which took over a second
+    for an account manager's targets at 100,000 deals.
     """
-    from pipeline.models import Deal
+    from pipeline.models import Deal, Stage
+    from reports.models import Placement
 
     if not items:
         return {}
-    source, measure = MEASURES["won_amount"]
+    ops = connection.ops
+    q = ops.quote_name
+
+    def day(value: date) -> Any:
+        return ops.adapt_datefield_value(value)
+
     start = min(p.start for _s, p in items.values())
     end = max(p.end for _s, p in items.values())
-    base = source.base(Deal.objects.all(), Period.between(start, end))
     aliases = {f"s{i}": key for i, key in enumerate(items)}
-    sums = {}
+    sums, params = [], []
     for alias, key in aliases.items():
         scope, period = items[key]
-        condition = (
-            measure.q()
-            & Q(closed_on__gte=period.start, closed_on__lt=period.end)
-            & source.scope_q(scope)
-        )
-        sums[alias] = Sum("amount", filter=condition, default=ZERO)
-    row = base.aggregate(**sums)
-    return {key: row[alias] or ZERO for alias, key in aliases.items()}
+        condition = "d.closed_on >= %s AND d.closed_on < %s"
+        params += [day(period.start), day(period.end)]
+        if scope.kind != ScopeKind.COMPANY:
+            placed, placed_params = scope.placed_sql("p", "d.owner_id")
+            condition += f" AND {placed}"
+            params += placed_params
+        sums.append(f"COALESCE(SUM(d.amount) FILTER (WHERE {condition}), 0) AS {alias}")
+    sql = (
+        f"SELECT {', '.join(sums)} "  # noqa: S608 - our table names; values are parameters
+        f"FROM {q(Deal._meta.db_table)} d "
+        f"JOIN {q(Stage._meta.db_table)} s ON s.id = d.stage_id "
+        f"LEFT JOIN {q(Placement._meta.db_table)} p ON p.user_id = d.owner_id "
+        "AND p.valid_from <= d.closed_on AND p.valid_until > d.closed_on "
+        "WHERE s.kind = %s AND d.currency = %s AND d.closed_on >= %s AND d.closed_on < %s"
+    )
+    params += [Stage.Kind.WON, cny(), day(start), day(end)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return {
+        key: Decimal(str(row[i] or 0)).quantize(Decimal("0.01"))
+        for i, key in enumerate(aliases.values())
+    }
 
 
 # -------------------------------------------------------------- attainment

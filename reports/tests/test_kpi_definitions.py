@@ -169,6 +169,15 @@ def test_a_team_move_mid_month_splits_the_month_between_the_teams(past_org):
     # The rep's deals now follow them to North: East's manager counts March 10 for
     # East but no longer sees the record (visibility is today's).
     assert not kpis.won_revenue_records(Scope.team(org.east), march, viewer=org.manager).exists()
+    # Many scopes and periods at once (the targets pages) count the same way.
+    pairs = {
+        (scope.key, period.label): (scope, period)
+        for scope in expected
+        for period in (march, Period.custom(date(2026, 3, 1), date(2026, 3, 14)), march.previous())
+    }
+    many = kpis.won_revenue_many(pairs)
+    assert many == {key: kpis.won_revenue(s, p).amount for key, (s, p) in pairs.items()}
+    assert many[(Scope.team(org.east).key, march.label)] == Decimal("100000.00")
 
 
 # ------------------------------------------------------------- care numbers
