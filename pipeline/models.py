@@ -638,6 +638,9 @@ class Quote(VersionedModel):
         verbose_name = _("quote")
         verbose_name_plural = _("quotes")
         ordering = ["-created_at", "pk"]
+        # The newest first, read off the index: the list stops after a page
+        # instead of joining every quote to its deal and client to sort them.
+        indexes = [models.Index(fields=["created_at", "id"], name="quote_created_idx")]
         constraints = [
             models.UniqueConstraint(fields=["number", "revision"], name="quote_number_revision")
         ]
@@ -814,6 +817,7 @@ class Contract(VersionedModel):
             models.Index(fields=["status", "end_date"], name="contract_status_end_idx"),
             models.Index(fields=["owner", "end_date"], name="contract_owner_end_idx"),
             models.Index(fields=["signed_on"], name="contract_signed_idx"),
+            models.Index(fields=["start_date", "id"], name="contract_start_idx"),  # the list
         ]
         constraints = [
             models.CheckConstraint(
@@ -906,6 +910,7 @@ class Project(VersionedModel):
         verbose_name = _("delivery project")
         verbose_name_plural = _("delivery projects")
         ordering = ["-created_at", "pk"]
+        indexes = [models.Index(fields=["created_at", "id"], name="project_created_idx")]
 
     def __str__(self) -> str:
         return self.name
