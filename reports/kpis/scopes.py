@@ -120,10 +120,18 @@ def in_scope(scope: Scope, person: str, day: Any) -> Q:
         return Q()
     if scope.kind == ScopeKind.PERSON:
         return Q(**{person: scope.id})
+    if isinstance(day, date):
+        # One day for every record: the people placed in the scope that day, an
+        # uncorrelated list the database reads once (not a probe per record).
+        return Q(
+            **{
+                f"{person}__in": Placement.objects.filter(
+                    scope.placed_q(), valid_from__lte=day, valid_until__gt=day
+                ).values("user_id")
+            }
+        )
     if isinstance(day, str):
         day = OuterRef(day)
-    elif isinstance(day, date):
-        day = Value(day)
     placed = Placement.objects.filter(
         scope.placed_q(), user_id=OuterRef(person), valid_from__lte=day, valid_until__gt=day
     )
