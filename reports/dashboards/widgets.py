@@ -139,8 +139,18 @@ class Table:
     export: bool = True
     numeric: frozenset[int] = frozenset()  # column indexes aligned right
     more_url: str = ""  # "see all" link when the table shows the first rows only
+    #: rows drawn on the page (the download has them all): a dashboard is read at a glance
+    limit: int = 15
 
     template = "reports/dashboards/_table.html"
+
+    @property
+    def shown(self) -> list[Sequence[Any]]:
+        return self.rows[: self.limit] if self.limit else self.rows
+
+    @property
+    def hidden(self) -> int:
+        return max(0, len(self.rows) - len(self.shown))
 
     def report_table(self, stem: str) -> ReportTable:
         return ReportTable(

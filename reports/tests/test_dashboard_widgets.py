@@ -1,0 +1,18 @@
+"""A dashboard table draws its first rows and downloads them all."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from reports.dashboards.widgets import Link, Table
+
+
+def test_a_long_table_shows_its_first_rows_and_exports_every_row():
+    rows = [[Link(f"Deal {n}", f"/pipeline/deals/{n}/"), n] for n in range(1, 21)]
+    table = Table(key="long", title="Long", header=["Deal", "N"], rows=rows, export=False)
+    html = render_to_string("reports/dashboards/_table.html", {"widget": table})
+    assert html.count("<tr>") == 1 + 15  # the header and the first fifteen
+    assert "Deal 15<" in html and "Deal 16<" not in html
+    assert "And 5 more in the download." in html
+    exported = table.report_table("stem")
+    assert [r[0] for r in exported.rows] == [f"Deal {n}" for n in range(1, 21)]
