@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 from clients.models import RFM_SEGMENT_LABELS, Cadence, ComplaintStatus, Severity
 from reports import kpis
 from reports.dashboards import account_manager_data as data
+from reports.dashboards.common import cadence_chart
 from reports.dashboards.params import DashboardParams
 from reports.dashboards.widgets import (
     Badge,
@@ -129,24 +130,7 @@ def _visits_section(
                 badge,
             ]
         )
-    chart = Chart(
-        key="cadence",
-        title=_("Accounts by visit cadence"),
-        kind="doughnut",
-        labels=[_("On cadence"), _("Overdue")],
-        datasets=[
-            {
-                "label": _("Accounts"),
-                "data": [cadence.on_cadence, cadence.overdue],
-                "backgroundColor": ["#198754", "#dc3545"],
-            }
-        ],
-        urls=[
-            params.drill("cadence-compliance", part="on_cadence"),
-            params.drill("cadence-compliance", part="overdue"),
-        ],
-        height=180,
-    )
+    chart = cadence_chart(params, cadence, height=180)
     return Section(
         key="visits",
         title=_("My accounts: visit cadence"),

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from clients.models import Severity
 from reports import teambuilding
 from reports.dashboards import manager_data
+from reports.dashboards.common import cadence_chart
 from reports.dashboards.manager_data import PersonRow
 from reports.dashboards.params import DashboardParams
 from reports.dashboards.widgets import (
@@ -411,24 +412,7 @@ def _funnel_section(
 
 # ---------------------------------------------------------------------- cadence
 def _cadence_section(params: DashboardParams, cadence: Any, day: date) -> Section:
-    chart = Chart(
-        key="cadence",
-        title=_("Accounts by visit cadence"),
-        kind="doughnut",
-        labels=[_("On cadence"), _("Overdue")],
-        datasets=[
-            {
-                "label": _("Accounts"),
-                "data": [cadence.on_cadence, cadence.overdue],
-                "colors": ["#198754", "#dc3545"],
-            }
-        ],
-        urls=[
-            params.drill("cadence-compliance", part="on_cadence"),
-            params.drill("cadence-compliance", part="overdue"),
-        ],
-        height=200,
-    )
+    chart = cadence_chart(params, cadence, height=200)
     return Section(
         "cadence",
         _("Visit cadence of the team's accounts"),
