@@ -103,7 +103,7 @@ class DashboardParams:
 
     @cached_property
     def scopes(self) -> list[Scope]:
-        """What the scope picker offers (two queries, read once per page)."""
+        """What the scope picker offers (read once per page: ``kpis.scopes_for``)."""
         return scopes_for(self.viewer)
 
     def team_names(self) -> dict[int, str]:
