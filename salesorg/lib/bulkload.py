@@ -104,7 +104,9 @@ class IdAllocator:
         table = model._meta.db_table
         pk = model._meta.pk.column
         with self.connection.cursor() as cursor:
-            if uses_copy(self.connection):
+            # Whenever there is a sequence, take from it (whichever way the rows are
+            # then written): an ordinary insert afterwards can never collide.
+            if self.connection.vendor == "postgresql":
                 cursor.execute(
                     "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                     [table, pk, count],
