@@ -248,3 +248,17 @@ def test_a_moved_rep_changes_what_managers_see_next_request(login, org):
     client = login(org.manager)
     assert 'data-username="rep"' not in client.get("/people/").content.decode()
     assert client.get(f"/people/{org.rep.pk}/").status_code == 404
+
+
+def test_signing_in_stamps_the_time_without_a_history_entry(client, org):
+    """A sign-in is not a change to the person: their history stays as it was."""
+    before = org.rep.history.count()
+    org.rep.set_password("s3cret-pass")
+    org.rep.save()
+    saved = org.rep.history.count()
+    assert saved == before + 1
+    response = client.post("/login/", {"username": org.rep.username, "password": "s3cret-pass"})
+    assert response.status_code == 302
+    org.rep.refresh_from_db()
+    assert org.rep.last_login is not None
+    assert org.rep.history.count() == saved
