@@ -24,12 +24,15 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.core.checks import Tags, register
 
         from accounts.backends import connect_signals
         from accounts.models import Team
         from salesorg.lib import refcache
+        from salesorg.startup import check_secret_key
 
         connect_signals()
+        register(check_secret_key, Tags.security, deploy=True)
         refcache.watch(Team)  # the regions the company's figures split into
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         user_logged_in.connect(stamp_last_login, dispatch_uid="salesorg_stamp_last_login")

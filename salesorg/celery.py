@@ -12,12 +12,28 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesorg.settings")
 
 app = Celery("salesorg", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _require_secret_key(**_kwargs: object) -> None:
+    """The worker signs survey links: it does not start without a ``SECRET_KEY``
+    (``SystemExit``: Celery logs and ignores ordinary errors of signal handlers)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from salesorg.startup import require_secret_key
+
+    try:
+        require_secret_key()
+    except ImproperlyConfigured as exc:
+        raise SystemExit(str(exc)) from exc
+
 
 HOUR = 3600
 

@@ -80,11 +80,26 @@ def test_the_product_refuses_to_start_with_a_bad_database_url():
     )
 
 
+def _run(args: list[str], env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "salesorg.settings", **env_overrides})
+    return subprocess.run(
+        [sys.executable, *args], cwd=BASE, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
 def test_the_product_refuses_to_start_without_a_secret_key_in_production():
-    env = {"DEBUG": "0", "SECRET_KEY": ""}
-    result = _start(env)
-    assert result.returncode != 0
-    assert "SECRET_KEY is not set" in result.stderr
+    env = {"DEBUG": "0", "SECRET_KEY": "", "ALLOWED_HOSTS": "crm.example.com"}
+    web = _run(["-c", "import salesorg.wsgi"], env)  # what gunicorn and runserver load
+    assert web.returncode != 0
+    assert "SECRET_KEY is not set" in web.stderr
+    deploy = _run(["manage.py", "check", "--deploy"], env)
+    assert deploy.returncode != 0
+    assert "salesorg.E001" in deploy.stderr and "SECRET_KEY is not set" in deploy.stderr
+    # Commands that sign nothing still run where no key is configured (CI, a build).
+    schema = _run(["manage.py", "makemigrations", "--check", "--dry-run"], env)
+    assert schema.returncode == 0, schema.stderr
+    assert "No changes detected" in schema.stdout
 
 
 def test_deploy_check_is_clean_when_configured_for_production():
