@@ -51,6 +51,7 @@ from django.db.models import (
     DecimalField,
     Exists,
     ExpressionWrapper,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -2184,6 +2185,7 @@ LOADED = (
 def seed(ctx: SeedContext) -> None:
     world = World(ctx)
     started = clock.monotonic()
+    changes_before = DealStageChange.objects.aggregate(last=Max("pk"))["last"] or 0
     with deferred_foreign_key_check(LOADED), indexes_built_after(LOADED):
         histories = seed_client_histories(world)
         world.loader.flush()
@@ -2195,6 +2197,11 @@ def seed(ctx: SeedContext) -> None:
     _analyze()
     seed_targets(world)
     refresh_derived_fields(world.today)
+    # The loader writes stage changes in bulk, past DealStageChange.save: derive
+    # moved_on_at for the deals that gained changes in this run (none on a re-run).
+    DealStageChange.objects.filter(
+        deal__in=DealStageChange.objects.filter(pk__gt=changes_before).values("deal")
+    ).refresh_moved_on()
     _analyze(Client, Deal)
     ctx.log(
         f"{Deal.objects.count()} deals, {Activity.objects.count()} activities, "

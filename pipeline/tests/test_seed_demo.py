@@ -332,6 +332,16 @@ def test_every_deal_has_its_complete_stage_history(demo):
     assert not won_without_contract.exists()
 
 
+def test_every_stage_change_knows_when_the_deal_moved_on(demo):
+    """The loader writes stage changes in bulk; the seed derives ``moved_on_at`` after."""
+    from pipeline.tests.test_stage_moved_on import expected_moved_on, stored_moved_on
+
+    expected = expected_moved_on()
+    assert len(expected) > 1000
+    assert stored_moved_on() == expected
+    assert any(expected.values()) and not all(expected.values())
+
+
 def test_quote_totals_add_up(demo):
     for quote in Quote.objects.prefetch_related("lines")[:200]:
         gross = sum(

@@ -622,29 +622,28 @@ def funnel_records(
 
 
 # ------------------------------------------------------------ stage conversion
-def _stage_changes(scope: Scope, period: Period, manager: Any = None) -> Any:
+def _stage_changes(
+    scope: Scope, period: Period, manager: Any = None, *, stages: Sequence[Any] | None = None
+) -> Any:
+    """Moves into an open stage in the period (``stages``: the open stages, already read)."""
     from pipeline.models import DealStageChange
 
     manager = manager if manager is not None else DealStageChange.objects.all()
+    # With the open stages at hand, their ids spare the join to the stage table.
+    into_open = (
+        Q(to_stage__kind="open") if stages is None else Q(to_stage_id__in=[s.pk for s in stages])
+    )
     qs = manager.filter(
-        to_stage__kind="open",
+        into_open,
         changed_at__gte=period.local_start,
         changed_at__lt=period.local_end,
     )
     return qs.filter(in_scope(scope, "deal__owner", local_date(OuterRef("changed_at"))))
 
 
-def _advanced() -> Exists:
-    """A later move of the same deal to a further open stage, or to won."""
-    from pipeline.models import DealStageChange
-
-    later = Q(changed_at__gt=OuterRef("changed_at")) | Q(
-        changed_at=OuterRef("changed_at"), pk__gt=OuterRef("pk")
-    )
-    further = Q(to_stage__kind="won") | Q(
-        to_stage__kind="open", to_stage__order__gt=OuterRef("to_stage__order")
-    )
-    return Exists(DealStageChange.objects.filter(later, further, deal_id=OuterRef("deal_id")))
+def _advanced() -> Q:
+    """The deal moved on since: to a further open stage, or won (``moved_on_at``)."""
+    return Q(moved_on_at__isnull=False)
 
 
 def stage_conversion(
@@ -656,14 +655,14 @@ def stage_conversion(
     of those moved on to a further stage (or were won) since. The bottleneck is
     the stage with the lowest conversion.
     """
+    stages = _open_stages() if stages is None else stages
     rows = {
         r["to_stage_id"]: r
-        for r in _stage_changes(scope, period)
-        .annotate(advanced=_advanced())
+        for r in _stage_changes(scope, period, stages=stages)
         .values("to_stage_id")
         .annotate(
             entered=Count("deal_id", distinct=True),
-            moved_on=Count("deal_id", distinct=True, filter=Q(advanced=True)),
+            moved_on=Count("deal_id", distinct=True, filter=_advanced()),
         )
         .order_by()
     }
@@ -677,7 +676,7 @@ def stage_conversion(
                 entered=rows.get(s.pk, {}).get("entered", 0),
                 advanced=rows.get(s.pk, {}).get("moved_on", 0),
             )
-            for s in (_open_stages() if stages is None else stages)
+            for s in stages
             if s.is_active or s.pk in rows
         )
     )
