@@ -34,6 +34,7 @@ from reports.dashboards.widgets import (
     Badge,
     Chart,
     Dashboard,
+    LazyRows,
     Link,
     Section,
     Table,
@@ -438,22 +439,22 @@ def _stale_section(params: DashboardParams, board: list[PersonRow], pipeline: Fu
     today = params.today
     found = [(r, d) for r in board if r.member for d in r.stale]
     found.sort(key=lambda item: (item[1]["quiet"], item[1]["id"]))
-    rows = []
-    for person, d in found:
-        quiet_day = timezone.localdate(d["quiet"])
-        rows.append(
-            [
-                Link(d["title"], reverse("pipeline:deal-detail", args=[d["id"]])),
-                d["client"],
-                person.name,
-                stage_names.get(d["stage_id"], "—"),
-                money(Decimal(d["amount"]))
-                if d["currency"] == "CNY"
-                else f"{d['amount']} {d['currency']}",
-                _when(d["quiet"]),
-                (today - quiet_day).days,
-            ]
-        )
+
+    def row(item: tuple[PersonRow, dict[str, Any]]) -> list[Any]:
+        person, d = item
+        return [
+            Link(d["title"], reverse("pipeline:deal-detail", args=[d["id"]])),
+            d["client"],
+            person.name,
+            stage_names.get(d["stage_id"], "—"),
+            money(Decimal(d["amount"]))
+            if d["currency"] == "CNY"
+            else f"{d['amount']} {d['currency']}",
+            _when(d["quiet"]),
+            (today - timezone.localdate(d["quiet"])).days,
+        ]
+
+    rows = LazyRows(found, row)
     total = sum(r.stale_count for r in board if r.member)
     return Section(
         "stale-deals",
@@ -590,25 +591,23 @@ def _when_day(day: date | None) -> str:
     return date_format(day, "SHORT_DATE_FORMAT") if day else "—"
 
 
+def _approval_row(a: dict[str, Any]) -> list[Any]:
+    requester = (
+        " ".join(p for p in (a["requested_by_first"], a["requested_by_last"]) if p)
+        or a["requested_by_username"]
+    )
+    return [
+        Link(a["quote"] or _("Quote"), reverse("pipeline:quote-detail", args=[a["quote_id"]])),
+        a["deal"],
+        a["client"],
+        requester,
+        f"{Decimal(a['discount']).normalize():f}%",
+        _when(a["requested_at"]),
+    ]
+
+
 def _approvals_section(approvals: list[dict[str, Any]]) -> Section:
-    rows = []
-    for a in approvals:
-        requester = (
-            " ".join(p for p in (a["requested_by_first"], a["requested_by_last"]) if p)
-            or a["requested_by_username"]
-        )
-        rows.append(
-            [
-                Link(
-                    a["quote"] or _("Quote"), reverse("pipeline:quote-detail", args=[a["quote_id"]])
-                ),
-                a["deal"],
-                a["client"],
-                requester,
-                f"{Decimal(a['discount']).normalize():f}%",
-                _when(a["requested_at"]),
-            ]
-        )
+    rows = LazyRows(approvals, _approval_row)
     return Section(
         "approvals",
         _("Discount approvals waiting for you"),

@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
-from clients.models import Complaint
+from clients.models import Client, Complaint
 from pipeline.models import Deal, QuoteApproval, Stage, Target
 from pipeline.services.reminders import stale_open_deals
 from reports import teambuilding
@@ -110,11 +110,17 @@ def _text(name: str) -> Cast:
     return Cast(name, output_field=CharField())
 
 
+def _client_name() -> Subquery:
+    """The client's name as a subquery, not a join: PostgreSQL then looks it up for
+    the rows kept after ORDER BY … LIMIT only (a join named every stale deal's client)."""
+    return Subquery(Client.objects.filter(pk=OuterRef("client_id")).values("name")[:1])
+
+
 def _STALE_JSON() -> JSONObject:
     return JSONObject(
         id="pk",
         title="title",
-        client="client__name",
+        client=_client_name(),
         stage_id="stage_id",
         amount=_text("amount"),
         currency="currency",

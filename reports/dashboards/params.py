@@ -67,7 +67,7 @@ class DashboardParams:
     errors: list[str] = field(default_factory=list)
     default_period: str = PeriodKind.MONTH
 
-    @property
+    @cached_property
     def query(self) -> dict[str, str]:
         """The query-string parameters that reproduce this scope and period."""
         values: dict[str, str] = {"scope": self.scope.kind}
@@ -87,7 +87,10 @@ class DashboardParams:
 
     def drill(self, kpi: str, **extra: Any) -> str:
         """The page listing the records behind ``kpi`` for this scope and period."""
-        return f"{reverse('reports:records', args=[kpi])}?{self.querystring(**extra)}"
+        urls = self.__dict__.setdefault("_records_urls", {})  # a page links each KPI many times
+        if kpi not in urls:
+            urls[kpi] = reverse("reports:records", args=[kpi])
+        return f"{urls[kpi]}?{self.querystring(**extra)}"
 
     def _replace(self, **changes: Any) -> DashboardParams:
         other = replace(self, **changes)

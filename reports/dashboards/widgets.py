@@ -8,9 +8,10 @@ open the records behind them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.utils.formats import number_format
@@ -38,6 +39,27 @@ def pct(value: Decimal | None) -> str:
 
 def ratio_detail(numerator: int, denominator: int) -> str:
     return _("%(n)s of %(d)s") % {"n": count(numerator), "d": count(denominator)}
+
+
+class LazyRows(Sequence[Sequence[Any]]):
+    """Table rows made from ``items`` by ``make`` only when read.
+
+    A dashboard table draws its first rows; the download has them all. A list
+    of a hundred stale deals or approvals then formats fifteen for the page
+    (dates, amounts, links), and all of them only when exported.
+    """
+
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], Sequence[Any]]) -> None:
+        self._items = items
+        self._make = make
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._make(item) for item in self._items[index]]
+        return self._make(self._items[index])
 
 
 @dataclass(frozen=True)
@@ -134,7 +156,7 @@ class Table:
     key: str
     title: str
     header: Sequence[str]
-    rows: list[Sequence[Any]]
+    rows: Sequence[Sequence[Any]]  # a list, or LazyRows for long lists
     empty: str = ""
     export: bool = True
     numeric: frozenset[int] = frozenset()  # column indexes aligned right
@@ -144,8 +166,8 @@ class Table:
 
     template = "reports/dashboards/_table.html"
 
-    @property
-    def shown(self) -> list[Sequence[Any]]:
+    @cached_property
+    def shown(self) -> Sequence[Sequence[Any]]:
         return self.rows[: self.limit] if self.limit else self.rows
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
-from reports.dashboards.widgets import Link, Table
+from reports.dashboards.widgets import LazyRows, Link, Table
 
 
 def test_a_long_table_shows_its_first_rows_and_exports_every_row():
@@ -16,3 +16,18 @@ def test_a_long_table_shows_its_first_rows_and_exports_every_row():
     assert "And 5 more in the download." in html
     exported = table.report_table("stem")
     assert [r[0] for r in exported.rows] == [f"Deal {n}" for n in range(1, 21)]
+
+
+def test_a_long_list_formats_only_the_rows_the_page_draws():
+    made = []
+
+    def row(n):
+        made.append(n)
+        return [Link(f"Deal {n}", f"/pipeline/deals/{n}/"), n]
+
+    table = Table(key="lazy", title="", header=["Deal", "N"], rows=LazyRows(range(1, 101), row))
+    html = render_to_string("reports/dashboards/_table.html", {"widget": table})
+    assert made == list(range(1, 16))
+    assert "Deal 15<" in html and "And 85 more in the download." in html
+    exported = table.report_table("stem")
+    assert [r[1] for r in exported.rows] == list(range(1, 101))

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db.models import Sum
+from django.test import override_settings
 
 from accounts import services as account_services
 from pipeline.services import deals as deal_services
@@ -106,6 +107,17 @@ def test_won_revenue_and_win_rate_follow_close_dates_in_shanghai(january):
     assert [d.pk for d in other] == [deals["e"].pk]
     lost = kpis.win_rate_records(Scope.person(org.rep), JAN, viewer=org.director, part="lost")
     assert [d.pk for d in lost] == [deals["lost"].pk]
+
+
+def test_live_figures_follow_a_changed_currency_setting(january):
+    """The live SQL is compiled once per period and scope, and again after a setting changes."""
+    org, _deals = january
+    rep = Scope.person(org.rep)
+    assert kpis.won_revenue(rep, JAN, source="live").amount == Decimal("300000")
+    with override_settings(DEFAULT_CURRENCY="USD"):
+        usd = kpis.won_revenue(rep, JAN, source="live")
+        assert (usd.amount, usd.other_currency) == (Decimal("50000"), 2)
+    assert kpis.won_revenue(rep, JAN, source="live").amount == Decimal("300000")
 
 
 def test_activities_count_on_their_local_day(past_org):
