@@ -372,7 +372,10 @@ class Deal(VersionedModel):
             models.Index(fields=["-updated_at"], name="deal_updated_idx"),
             # bench: the deal board lists each stage's open deals by expected close date.
             models.Index(
-                fields=["stage", "expected_close_date", "id"], name="deal_stage_close_idx"
+                fields=["stage", "expected_close_date", "id"],
+                # Covering: the company's funnel and forecast read the index alone.
+                include=["amount", "probability", "currency"],
+                name="deal_stage_close_idx",
             ),
             # reports-kpis: today's live figures count the deals created today.
             models.Index(fields=["created_at"], name="deal_created_idx"),

@@ -1,11 +1,13 @@
-"""Covering indexes for a team's pipeline and a period's stage changes.
+"""Covering indexes for the open pipeline and a period's stage changes.
 
 At 100,000 deals a manager's funnel scanned every deal to find the team's open
 ones (30 ms), and stage conversion probed each of the team's 18,000 deals for
 changes in the month (50–60 ms). With the amounts in the owner index and the
 deal, stage and ``moved_on_at`` in the ``changed_at`` index both read the
-indexes alone (about 8 and 30 ms). The covering indexes replace the plain
-``(owner, stage)`` and ``changed_at`` ones, whose queries they serve as well.
+indexes alone (about 5 and 25 ms). The same amounts in the (stage, expected
+close) index serve the company's funnel and forecast (27 and 38 ms to 13 and
+21). The covering indexes replace the plain ones, whose queries they serve as
+well.
 """
 
 from django.db import migrations, models
@@ -15,6 +17,15 @@ class Migration(migrations.Migration):
     dependencies = [("pipeline", "0010_dealstagechange_moved_on_at")]
 
     operations = [
+        migrations.RemoveIndex(model_name="deal", name="deal_stage_close_idx"),
+        migrations.AddIndex(
+            model_name="deal",
+            index=models.Index(
+                fields=["stage", "expected_close_date", "id"],
+                include=("amount", "probability", "currency"),
+                name="deal_stage_close_idx",
+            ),
+        ),
         migrations.RemoveIndex(model_name="deal", name="deal_owner_stage_idx"),
         migrations.AddIndex(
             model_name="deal",

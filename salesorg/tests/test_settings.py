@@ -41,6 +41,10 @@ def test_good_database_urls():
         "6543",
     )
     assert pg["CONN_MAX_AGE"] == 60 and pg["CONN_HEALTH_CHECKS"]
+    default = parse_database_url("postgres://db.example/sales", base_dir=BASE)
+    assert default["CONN_MAX_AGE"] == 60 and default["CONN_HEALTH_CHECKS"]
+    per_request = parse_database_url("postgres://db.example/sales?conn_max_age=0", base_dir=BASE)
+    assert per_request["CONN_MAX_AGE"] == 0 and not per_request["CONN_HEALTH_CHECKS"]
     lite = parse_database_url("sqlite:///var/x.sqlite3", base_dir=BASE)
     assert lite["NAME"] == str(BASE / "var/x.sqlite3")
     assert parse_database_url("sqlite:////tmp/x.db", base_dir=BASE)["NAME"] == "/tmp/x.db"
