@@ -403,7 +403,7 @@ class DealStageChangeQuerySet(VisibleQuerySet["DealStageChange"]):
         """Recompute ``moved_on_at`` of these changes from their deals' other changes.
 
         One UPDATE for any number of rows: a deal's new move, the demo seed's
-        bulk-loaded histories, or every row after the stages are reordered.
+        bulk-loaded histories, or the deals ever in a stage that was reordered.
         """
         entered_open = Stage.objects.filter(pk=OuterRef("to_stage_id"), kind=Stage.Kind.OPEN)
         entered_order = Stage.objects.filter(pk=OuterRef(OuterRef("to_stage_id"))).values("order")
