@@ -121,7 +121,7 @@ app.conf.beat_schedule = {
     "kpi-rollup": {
         "task": "jobs.kpi_rollup",
         "schedule": crontab(hour=0, minute=40),
-        "options": {"expires": 6 * 3600},
+        "options": {"expires": 6 * HOUR},
     },
     # --- end KPI rollups
 }
