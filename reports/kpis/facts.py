@@ -481,6 +481,7 @@ def placed_sql(period: Period, scope: Scope | None = None) -> tuple[str, list[An
     """
     sql, params = _placed_sql(
         connection.vendor,
+        timezone.localdate(),
         period.kind,
         period.start,
         period.end,
@@ -493,6 +494,7 @@ def placed_sql(period: Period, scope: Scope | None = None) -> tuple[str, list[An
 @lru_cache(maxsize=256)
 def _placed_sql(
     vendor: str,
+    today: date,
     period_kind: str,
     start: date,
     end: date,
@@ -502,9 +504,11 @@ def _placed_sql(
     """``placed_sql`` compiled once per database, period and scope.
 
     Compiling the ten source querysets takes longer than running them for a
-    day's live figures (about 30 ms of a dashboard's time); the SQL depends only
-    on the arguments and the settings (cleared when a setting changes), never on
-    the data, so a compiled copy stays right.
+    day's live figures (about 30 ms of a dashboard's time). The SQL depends on
+    the arguments, on today's date (contracts count as ended up to today, so
+    ``today`` is part of the key though only ``where`` reads it) and on the
+    settings (cleared when a setting changes), never on the data, so a compiled
+    copy stays right.
     """
     from reports.models import Placement
 

@@ -326,6 +326,18 @@ def test_negotiation_cycle_average_contract_and_renewal_rate(past_org):
     assert [c.status for c in not_renewed] == ["expired"]
 
 
+def test_an_active_contract_counts_as_ended_from_its_end_day(past_org):
+    """The live SQL is compiled once per day: a process running past midnight counts
+    the contract ending that day (the nightly job flips its status later)."""
+    am = past_org.am
+    june = Period.containing("month", date(2026, 6, 1))
+    f.contract(am, start=date(2025, 6, 16), end=date(2026, 6, 15))
+    with time_machine.travel(at(date(2026, 6, 14), 23, 50), tick=False):
+        assert kpis.totals(Scope.person(am), june, source="live").contracts_ended == 0
+    with time_machine.travel(at(date(2026, 6, 15), 0, 10), tick=False):
+        assert kpis.totals(Scope.person(am), june, source="live").contracts_ended == 1
+
+
 # ---------------------------------------------------------------- targets
 def test_attainment_compares_won_revenue_with_the_same_scope_and_period(past_org):
     org = past_org
