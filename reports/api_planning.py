@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.drf import VersionedModelSerializer, VisibleModelViewSet
+from accounts.services import assignable_managers
 from reports import planning, weekly
 from reports.models import Risk, WeeklyReport, WeeklyReportComment
 
@@ -245,14 +246,14 @@ class RiskSerializer(VersionedModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
-            fields["owner"].queryset = planning.assignable_people(request.user)
+            fields["owner"].queryset = assignable_managers(request.user)
         return fields
 
     def get_level(self, obj: Risk) -> str:
         return planning.risk_level(obj.score)
 
     def get_review_overdue(self, obj: Risk) -> bool:
-        return obj.review_date < timezone.localdate() and obj.status != Risk.Status.CLOSED
+        return planning.review_overdue(obj, timezone.localdate())
 
     def create(self, validated_data: dict[str, Any]) -> Risk:
         validated_data.pop("version", None)
@@ -306,7 +307,7 @@ class RiskViewSet(VisibleModelViewSet):
         return super().get_queryset().select_related("owner")
 
     def perform_destroy(self, instance: Risk) -> None:
-        planning.risk_delete(by=self.request.user, risk=instance)
+        planning.delete_record(by=self.request.user, obj=instance)
 
     @extend_schema(
         responses=HeatCellSerializer(many=True),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, Team, User
+from accounts.services import assignable_managers
 from accounts.visibility import access_for
 from pipeline.models import Target
 from pipeline.services import targets as target_rules
@@ -62,19 +63,22 @@ def require_delete(by: User, obj: Any) -> None:
         raise PermissionDenied
 
 
-def assignable_people(by: User) -> QuerySet[User]:
-    """Whom ``by`` may name as the owner of a risk, an action or a milestone:
-    themselves and the active people below them (the director: anyone)."""
-    people = User.objects.active()
-    if by.sees_everything:
-        return people
-    return people.filter(path__startswith=by.path)
+@transaction.atomic
+def delete_record(*, by: User, obj: Any) -> None:
+    """Delete a record the caller may delete (a plan keeps the targets it wrote)."""
+    require_delete(by, obj)
+    obj.delete()
+
+
+#: Whom ``by`` may name as the owner of a risk, an action or a milestone:
+#: themselves and the active people below them (the director: anyone).
+assignable_people = assignable_managers
 
 
 def _check_person(by: User, person: User | None, field: str = "owner") -> None:
     if person is None:
         return
-    if not assignable_people(by).filter(pk=person.pk).exists():
+    if not assignable_managers(by).filter(pk=person.pk).exists():
         raise ValidationError({field: _("Choose yourself or someone in your team.")})
 
 
@@ -204,13 +208,6 @@ def plan_update(
     _full_clean(plan)
     plan.save_versioned(expected_version=expected_version)
     return plan
-
-
-@transaction.atomic
-def plan_delete(*, by: User, plan: SalesPlan) -> None:
-    """Delete a plan and its milestones; the targets it wrote stay (they are the targets)."""
-    require_delete(by, plan)
-    plan.delete()
 
 
 @dataclass
@@ -438,10 +435,6 @@ def milestone_delete(*, by: User, milestone: PlanMilestone) -> None:
     milestone.delete()
 
 
-def milestones_behind(qs: QuerySet[PlanMilestone], today: date) -> QuerySet[PlanMilestone]:
-    return qs.filter(due_date__lt=today).exclude(status=PlanMilestone.Status.DONE)
-
-
 # --------------------------------------------------------------- market research
 #: The structured entries of each kind of analysis: lists of points, or ratings
 #: 1–5 with notes (Porter's five forces).
@@ -583,12 +576,6 @@ def competitor_update(
 
 
 @transaction.atomic
-def competitor_delete(*, by: User, competitor: Competitor) -> None:
-    require_delete(by, competitor)
-    competitor.delete()
-
-
-@transaction.atomic
 def analysis_create(*, by: User, kind: str, **fields: Any) -> MarketAnalysis:
     require_perm(by, "reports.add_marketanalysis")
     if kind not in MarketAnalysis.Kind.values:
@@ -615,12 +602,6 @@ def analysis_update(
     _full_clean(analysis)
     analysis.save_versioned(expected_version=expected_version)
     return analysis
-
-
-@transaction.atomic
-def analysis_delete(*, by: User, analysis: MarketAnalysis) -> None:
-    require_delete(by, analysis)
-    analysis.delete()
 
 
 # -------------------------------------------------------------------------- risks
@@ -674,14 +655,13 @@ def risk_update(*, by: User, risk: Risk, expected_version: int | None, **changes
     return risk
 
 
-@transaction.atomic
-def risk_delete(*, by: User, risk: Risk) -> None:
-    require_delete(by, risk)
-    risk.delete()
-
-
 def overdue_reviews(qs: QuerySet[Risk], today: date) -> QuerySet[Risk]:
     return qs.filter(review_date__lt=today, status__in=OPEN_RISK_STATUSES)
+
+
+def review_overdue(risk: Risk, today: date) -> bool:
+    """One risk's review date has passed while it is still open (``overdue_reviews``)."""
+    return risk.review_date < today and risk.status in OPEN_RISK_STATUSES
 
 
 @dataclass(frozen=True)
@@ -761,12 +741,6 @@ def action_update(
 
 
 @transaction.atomic
-def action_delete(*, by: User, action: ImprovementAction) -> None:
-    require_delete(by, action)
-    action.delete()
-
-
-@transaction.atomic
 def evaluation_save(
     *,
     by: User,
@@ -811,7 +785,3 @@ def due_for_evaluation(qs: QuerySet[ImprovementAction], month: date) -> QuerySet
         status=ImprovementAction.Status.ACTIVE,
         starts_on__lte=month,
     ).filter(~Exists(ImprovementEvaluation.objects.filter(action=OuterRef("pk"), month=month)))
-
-
-def last_month(day: date) -> date:
-    return month_start(month_start(day) - timedelta(days=1))

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.notifications import notify
+from accounts.services import assignable_managers
 from pipeline.services import targets as target_rules
 from reports.models import PerformanceReview, PlanPeriod, SkillAssessment, TrainingRecord
 from reports.planning import _apply, _full_clean, require_change, require_delete, require_perm
@@ -48,10 +49,7 @@ def ideal_profile() -> dict[str, int]:
 
 def reviewable_people(by: User) -> QuerySet[User]:
     """The people ``by`` writes personnel records for: the active people below them."""
-    people = User.objects.active().exclude(pk=by.pk)
-    if by.sees_everything:
-        return people
-    return people.filter(path__startswith=by.path)
+    return assignable_managers(by).exclude(pk=by.pk)
 
 
 def _check_reviewable(by: User, person: User | None) -> None:
@@ -208,12 +206,6 @@ def training_save(
     return record
 
 
-@transaction.atomic
-def training_delete(*, by: User, record: TrainingRecord) -> None:
-    require_delete(by, record)
-    record.delete()
-
-
 # ------------------------------------------------------------------------- skills
 SKILL_FIELDS = ("leadership", "communication", "negotiation", "analysis", "notes")
 
@@ -233,12 +225,6 @@ def skill_assess(*, by: User, person: User, assessed_on: date, **scores: Any) ->
     _full_clean(assessment, exclude=["assessed_by"])
     assessment.save()
     return assessment
-
-
-@transaction.atomic
-def skill_delete(*, by: User, assessment: SkillAssessment) -> None:
-    require_delete(by, assessment)
-    assessment.delete()
 
 
 def latest_assessments(qs: QuerySet[SkillAssessment]) -> QuerySet[SkillAssessment]:
@@ -294,9 +280,11 @@ class SkillCell:
         return None if self.value is None else self.value - self.ideal
 
 
-def skill_cells(assessment: SkillAssessment | None) -> list[SkillCell]:
+def skill_cells(source: Any, prefix: str = "") -> list[SkillCell]:
+    """The cells of an assessment (``source`` may be None), or of a person row
+    annotated by ``latest_skill_columns`` (``prefix="skill_"``)."""
     ideal = ideal_profile()
     return [
-        SkillCell(key, getattr(assessment, key) if assessment else None, ideal[key])
+        SkillCell(key, getattr(source, f"{prefix}{key}") if source else None, ideal[key])
         for key, _label in SKILLS
     ]

@@ -9,7 +9,7 @@ through ``reports.planning`` (the same functions as the API).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -47,6 +47,8 @@ from reports.planning_forms import (
     RiskForm,
 )
 from reports.views_common import (
+    delete_page,
+    edit_page,
     fetch,
     form_page,
     int_param,
@@ -210,36 +212,32 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = fetch(request, SalesPlan.objects.select_related("team"), pk, change=True).obj
-    form = PlanForm(request.POST or None, instance=plan, by=request.user)
-    return form_page(
+    return edit_page(
         request,
-        form=form,
-        save=lambda f: planning.plan_update(
+        SalesPlan.objects.select_related("team"),
+        pk,
+        form_class=PlanForm,
+        save=lambda f, plan: planning.plan_update(
             by=request.user,
             plan=plan,
             expected_version=f.cleaned_data.get("version"),
             **f.values(*planning.PLAN_FIELDS),
         ),
-        template=FORM,
-        context={
-            "title": _("Edit %(name)s") % {"name": plan.title},
-            "cancel": plan.get_absolute_url(),
-        },
         success=_("The plan was saved."),
-        to=lambda p: p.get_absolute_url(),
     )
 
 
 @login_required
 @require_POST
 def plan_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    access = fetch(request, SalesPlan.objects.all(), pk)
-    if not access.can_delete:
-        raise PermissionDenied
-    planning.plan_delete(by=request.user, plan=access.obj)
-    messages.success(request, _("The plan was deleted; the targets it set stay."))
-    return redirect("reports:plan-list")
+    """Delete a plan and its milestones; the targets it wrote stay (they are the targets)."""
+    return delete_page(
+        request,
+        SalesPlan.objects.all(),
+        pk,
+        success=_("The plan was deleted; the targets it set stay."),
+        to="reports:plan-list",
+    )
 
 
 @login_required
@@ -426,36 +424,32 @@ def competitor_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def competitor_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    competitor = fetch(request, Competitor.objects.all(), pk, change=True).obj
-    form = CompetitorForm(request.POST or None, instance=competitor, by=request.user)
-    return form_page(
+    return edit_page(
         request,
-        form=form,
-        save=lambda f: planning.competitor_update(
+        Competitor.objects.all(),
+        pk,
+        form_class=CompetitorForm,
+        name="name",
+        save=lambda f, competitor: planning.competitor_update(
             by=request.user,
             competitor=competitor,
             expected_version=f.cleaned_data.get("version"),
             **f.values(),
         ),
-        template=FORM,
-        context={
-            "title": _("Edit %(name)s") % {"name": competitor.name},
-            "cancel": competitor.get_absolute_url(),
-        },
         success=_("The competitor was saved."),
-        to=lambda c: c.get_absolute_url(),
     )
 
 
 @login_required
 @require_POST
 def competitor_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    access = fetch(request, Competitor.objects.all(), pk)
-    if not access.can_delete:
-        raise PermissionDenied
-    planning.competitor_delete(by=request.user, competitor=access.obj)
-    messages.success(request, _("The competitor was deleted."))
-    return redirect("reports:competitor-list")
+    return delete_page(
+        request,
+        Competitor.objects.all(),
+        pk,
+        success=_("The competitor was deleted."),
+        to="reports:competitor-list",
+    )
 
 
 ANALYSIS_SORT = {
@@ -587,39 +581,33 @@ def analysis_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def analysis_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    analysis = fetch(request, MarketAnalysis.objects.all(), pk, change=True).obj
-    form = AnalysisForm(
-        request.POST or None, instance=analysis, by=request.user, kind=analysis.kind
-    )
-    return form_page(
+    return edit_page(
         request,
-        form=form,
-        save=lambda f: planning.analysis_update(
+        MarketAnalysis.objects.all(),
+        pk,
+        form_class=AnalysisForm,
+        form_kwargs=lambda analysis: {"kind": analysis.kind},
+        save=lambda f, analysis: planning.analysis_update(
             by=request.user,
             analysis=analysis,
             expected_version=f.cleaned_data.get("version"),
             content=f.content(),
             **f.values(),
         ),
-        template=FORM,
-        context={
-            "title": _("Edit %(name)s") % {"name": analysis.title},
-            "cancel": analysis.get_absolute_url(),
-        },
         success=_("The analysis was saved."),
-        to=lambda a: a.get_absolute_url(),
     )
 
 
 @login_required
 @require_POST
 def analysis_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    access = fetch(request, MarketAnalysis.objects.all(), pk)
-    if not access.can_delete:
-        raise PermissionDenied
-    planning.analysis_delete(by=request.user, analysis=access.obj)
-    messages.success(request, _("The analysis was deleted."))
-    return redirect("reports:analysis-list")
+    return delete_page(
+        request,
+        MarketAnalysis.objects.all(),
+        pk,
+        success=_("The analysis was deleted."),
+        to="reports:analysis-list",
+    )
 
 
 # ========================================================================== risks
@@ -663,6 +651,11 @@ def _risks(request: HttpRequest, *, cell: bool = True) -> QuerySet[Risk]:
     return qs
 
 
+def _mark_overdue(risks: list[Risk], today: date) -> None:
+    for risk in risks:
+        risk.review_overdue = planning.review_overdue(risk, today)
+
+
 @login_required
 @require_GET
 def risk_list(request: HttpRequest) -> HttpResponse:
@@ -678,7 +671,6 @@ def risk_list(request: HttpRequest) -> HttpResponse:
             "heat": planning.heat_map(_risks(request, cell=False))
             if request.GET.get("export") != "csv"
             else [],
-            "today": today,
             "categories": Risk.Category.choices,
             "responses": Risk.Response.choices,
             "statuses": Risk.Status.choices,
@@ -700,6 +692,7 @@ def risk_list(request: HttpRequest) -> HttpResponse:
             _("Review overdue"),
             _("Status"),
         ],
+        decorate=lambda risks: _mark_overdue(risks, today),
         export_row=lambda r: (
             r.title,
             r.get_category_display(),
@@ -710,7 +703,7 @@ def risk_list(request: HttpRequest) -> HttpResponse:
             r.response_plan,
             str(r.owner),
             r.review_date,
-            _("yes") if r.review_date < today and r.status != Risk.Status.CLOSED else "",
+            _("yes") if planning.review_overdue(r, today) else "",
             r.get_status_display(),
         ),
     )
@@ -726,7 +719,7 @@ def risk_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "risk": access.obj,
             "access": access,
-            "today": timezone.localdate(),
+            "review_overdue": planning.review_overdue(access.obj, timezone.localdate()),
             "level": planning.risk_level(access.obj.score),
         },
     )
@@ -752,33 +745,24 @@ def risk_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def risk_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    risk = fetch(request, Risk.objects.all(), pk, change=True).obj
-    form = RiskForm(request.POST or None, instance=risk, by=request.user)
-    return form_page(
+    return edit_page(
         request,
-        form=form,
-        save=lambda f: planning.risk_update(
+        Risk.objects.all(),
+        pk,
+        form_class=RiskForm,
+        save=lambda f, risk: planning.risk_update(
             by=request.user, risk=risk, expected_version=f.cleaned_data.get("version"), **f.values()
         ),
-        template=FORM,
-        context={
-            "title": _("Edit %(name)s") % {"name": risk.title},
-            "cancel": risk.get_absolute_url(),
-        },
         success=_("The risk was saved."),
-        to=lambda r: r.get_absolute_url(),
     )
 
 
 @login_required
 @require_POST
 def risk_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    access = fetch(request, Risk.objects.all(), pk)
-    if not access.can_delete:
-        raise PermissionDenied
-    planning.risk_delete(by=request.user, risk=access.obj)
-    messages.success(request, _("The risk was deleted."))
-    return redirect("reports:risk-list")
+    return delete_page(
+        request, Risk.objects.all(), pk, success=_("The risk was deleted."), to="reports:risk-list"
+    )
 
 
 # ==================================================================== improvements
@@ -929,36 +913,31 @@ def improvement_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def improvement_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    action = fetch(request, ImprovementAction.objects.all(), pk, change=True).obj
-    form = ActionForm(request.POST or None, instance=action, by=request.user)
-    return form_page(
+    return edit_page(
         request,
-        form=form,
-        save=lambda f: planning.action_update(
+        ImprovementAction.objects.all(),
+        pk,
+        form_class=ActionForm,
+        save=lambda f, action: planning.action_update(
             by=request.user,
             action=action,
             expected_version=f.cleaned_data.get("version"),
             **f.values(),
         ),
-        template=FORM,
-        context={
-            "title": _("Edit %(name)s") % {"name": action.title},
-            "cancel": action.get_absolute_url(),
-        },
         success=_("The improvement action was saved."),
-        to=lambda a: a.get_absolute_url(),
     )
 
 
 @login_required
 @require_POST
 def improvement_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    access = fetch(request, ImprovementAction.objects.all(), pk)
-    if not access.can_delete:
-        raise PermissionDenied
-    planning.action_delete(by=request.user, action=access.obj)
-    messages.success(request, _("The improvement action was deleted."))
-    return redirect("reports:improvement-list")
+    return delete_page(
+        request,
+        ImprovementAction.objects.all(),
+        pk,
+        success=_("The improvement action was deleted."),
+        to="reports:improvement-list",
+    )
 
 
 @login_required

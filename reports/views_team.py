@@ -9,24 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role, User
+from accounts.services import assignable_managers
 from pipeline.models import Target
 from pipeline.services import targets as target_rules
 from reports import teambuilding
 from reports.models import PerformanceReview, SkillAssessment, TrainingRecord
 from reports.planning_forms import AcknowledgeForm, ReviewForm, SkillForm, TrainingForm
 from reports.views_common import (
+    delete_page,
+    edit_page,
     fetch,
     form_page,
     int_param,
@@ -41,7 +43,8 @@ FORM = "reports/planning/form.html"
 
 
 def line_people(user: User) -> QuerySet[User]:
-    """The people whose personnel records ``user`` may see: themselves and everyone below."""
+    """The people whose personnel records ``user`` may see: themselves and everyone
+    below, former staff included (the active ones: ``assignable_managers``)."""
     people = User.objects.visible_to(user)
     if user.sees_everything:
         return people
@@ -85,7 +88,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         default_sort="-period",
         template="reports/team/review_list.html",
         context={
-            "people": line_people(request.user).active().order_by("path"),
+            "people": assignable_managers(request.user).order_by("path"),
             "statuses": PerformanceReview.Status.choices,
             "periods": Target.Period.choices,
             "teams": team_choices(request.user),
@@ -242,12 +245,15 @@ def review_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def review_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    access = fetch(request, PerformanceReview.objects.all(), pk)
-    if not access.can_delete or access.obj.person_id == request.user.pk:
-        raise PermissionDenied
-    teambuilding.review_delete(by=request.user, review=access.obj)
-    messages.success(request, _("The review was deleted."))
-    return redirect("reports:review-list")
+    return delete_page(
+        request,
+        PerformanceReview.objects.all(),
+        pk,
+        refuse=lambda review: review.person_id == request.user.pk,
+        delete=lambda review: teambuilding.review_delete(by=request.user, review=review),
+        success=_("The review was deleted."),
+        to="reports:review-list",
+    )
 
 
 # ======================================================================== training
@@ -287,7 +293,7 @@ def training_list(request: HttpRequest) -> HttpResponse:
         default_sort="-date",
         template="reports/team/training_list.html",
         context={
-            "people": line_people(request.user).active().order_by("path"),
+            "people": assignable_managers(request.user).order_by("path"),
             "results": TrainingRecord.Result.choices,
             "can_create": request.user.has_perm("reports.add_trainingrecord"),
             "can_change": request.user.has_perm("reports.change_trainingrecord"),
@@ -339,20 +345,20 @@ def training_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def training_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    access = fetch(request, TrainingRecord.objects.select_related("person"), pk, change=True)
-    record = access.obj
-    form = TrainingForm(request.POST or None, instance=record, by=request.user)
-    return form_page(
+    return edit_page(
         request,
-        form=form,
-        save=lambda f: teambuilding.training_save(by=request.user, record=record, **f.values()),
-        template=FORM,
-        context={
-            "title": _("Edit %(name)s") % {"name": record.course},
-            "cancel": reverse("reports:training-list"),
-            "delete_url": reverse("reports:training-delete", args=[record.pk])
+        TrainingRecord.objects.select_related("person"),
+        pk,
+        form_class=TrainingForm,
+        name="course",
+        save=lambda f, record: teambuilding.training_save(
+            by=request.user, record=record, **f.values()
+        ),
+        cancel=reverse("reports:training-list"),
+        extra=lambda access: {
+            "delete_url": reverse("reports:training-delete", args=[access.obj.pk])
             if access.can_delete
-            else "",
+            else ""
         },
         success=_("The training record was saved."),
         to=lambda t: reverse("reports:training-list"),
@@ -362,12 +368,13 @@ def training_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def training_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    access = fetch(request, TrainingRecord.objects.all(), pk)
-    if not access.can_delete:
-        raise PermissionDenied
-    teambuilding.training_delete(by=request.user, record=access.obj)
-    messages.success(request, _("The training record was deleted."))
-    return redirect("reports:training-list")
+    return delete_page(
+        request,
+        TrainingRecord.objects.all(),
+        pk,
+        success=_("The training record was deleted."),
+        to="reports:training-list",
+    )
 
 
 # ========================================================================== skills
@@ -383,8 +390,7 @@ def _matrix_people(request: HttpRequest) -> QuerySet[User]:
     """The people of the matrix with their newest assessment's scores (correlated
     subqueries on the page's rows, no per-person queries)."""
     qs = (
-        line_people(request.user)
-        .active()
+        assignable_managers(request.user)
         .exclude(role=Role.SUPPORT)
         .select_related("team")
         .annotate(**teambuilding.latest_skill_columns())
@@ -402,14 +408,6 @@ def _matrix_people(request: HttpRequest) -> QuerySet[User]:
     if request.GET.get("assessed") == "0":
         qs = qs.filter(~Exists(SkillAssessment.objects.filter(person=OuterRef("pk"))))
     return qs
-
-
-def _cells(person: Any) -> list[teambuilding.SkillCell]:
-    ideal = teambuilding.ideal_profile()
-    return [
-        teambuilding.SkillCell(key, getattr(person, f"skill_{key}"), ideal[key])
-        for key in SKILL_KEYS
-    ]
 
 
 @login_required
@@ -455,7 +453,7 @@ def skill_matrix(request: HttpRequest) -> HttpResponse:
 
 def _decorate_matrix(people: list[Any]) -> None:
     for person in people:
-        person.cells = _cells(person)
+        person.cells = teambuilding.skill_cells(person, prefix="skill_")
 
 
 @login_required
@@ -529,9 +527,11 @@ def skill_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def skill_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    access = fetch(request, SkillAssessment.objects.all(), pk)
-    if not access.can_delete or access.obj.person_id == request.user.pk:
-        raise PermissionDenied
-    teambuilding.skill_delete(by=request.user, assessment=access.obj)
-    messages.success(request, _("The assessment was deleted."))
-    return redirect("reports:skill-person", user_pk=access.obj.person_id)
+    return delete_page(
+        request,
+        SkillAssessment.objects.all(),
+        pk,
+        refuse=lambda assessment: assessment.person_id == request.user.pk,
+        success=_("The assessment was deleted."),
+        to=lambda assessment: reverse("reports:skill-person", args=[assessment.person_id]),
+    )
