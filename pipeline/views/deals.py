@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -37,6 +35,7 @@ from pipeline.views.delivery_common import deal_documents
 from salesorg.lib.concurrency import StaleWrite
 from salesorg.lib.export import csv_response
 from salesorg.lib.listing import apply_sort, paginate
+from salesorg.lib.sql import union_all
 
 DEAL_SORT = {
     "title": "title",
@@ -161,7 +160,8 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
     Three queries whatever the data size: the stages, one GROUP BY for the
     totals, and one UNION ALL of per-stage ``LIMIT`` queries for the cards
     (each served by an index, so a director's board with 100,000 deals
-    costs the same as a rep's).
+    costs the same as a rep's). On SQLite, which takes no ``LIMIT`` inside a
+    UNION, the cards cost one small query per stage instead (``union_all``).
     """
     user = request.user
     form = DealFilterForm(request.GET or None, user=user)
@@ -192,14 +192,8 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
         for stage in stages
     ]
     cards: dict[int, list[Deal]] = defaultdict(list)
-    if parts:
-        if connection.vendor == "sqlite":
-            # SQLite refuses LIMIT inside a UNION: one small query per column.
-            rows: Iterable[Deal] = (deal for part in parts for deal in part)
-        else:
-            rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        for deal in rows:
-            cards[deal.stage_id].append(deal)
+    for deal in union_all(parts):
+        cards[deal.stage_id].append(deal)
     closing = list(Stage.objects.filter(is_active=True).exclude(kind=Stage.Kind.OPEN))
     may_move = user.has_perm("pipeline.move_deal")
     columns = []

@@ -29,7 +29,7 @@ from django.utils.translation import ngettext
 from clients.models import RFM_SEGMENT_LABELS, Cadence, ComplaintStatus, Severity
 from reports import kpis
 from reports.dashboards import account_manager_data as data
-from reports.dashboards.common import cadence_chart
+from reports.dashboards.common import attainment_tone, cadence_chart
 from reports.dashboards.params import DashboardParams
 from reports.dashboards.widgets import (
     Badge,
@@ -431,7 +431,7 @@ def build(params: DashboardParams) -> Dashboard:
             url=params.drill("attainment"),
             detail=attainment_detail,
             progress=attainment.percent,
-            tone=_attainment_tone(attainment.percent),
+            tone=attainment_tone(attainment.percent),
         ),
         Tile(
             key="cadence",
@@ -488,11 +488,3 @@ def build(params: DashboardParams) -> Dashboard:
             _pipeline_section(params, funnel),
         ],
     )
-
-
-def _attainment_tone(percent: Decimal | None) -> str:
-    if percent is None:
-        return ""
-    if percent >= 100:
-        return "success"
-    return "warning" if percent >= 70 else "danger"

@@ -17,9 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
-    CharField,
     Count,
     Exists,
     F,
@@ -31,7 +29,7 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, JSONObject
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from clients.complaint_views import overdue_expression
@@ -40,9 +38,11 @@ from clients.models import Client, ClientStatus, Complaint
 from pipeline.models import Contract, ContractStatus, Deal
 from pipeline.services.contracts import ending_within
 from pipeline.services.targets import week_bounds
+from reports.dashboards.common import text
 from reports.dashboards.params import DashboardParams
 from reports.kpis import CadenceCompliance, in_scope
-from reports.kpis.definitions import _cadence_clients
+from reports.kpis.definitions import _a_year_before, _cadence_clients
+from salesorg.lib.sql import union_all
 
 #: Rows each list shows on the dashboard ("see all" opens the full list).
 ROWS = 8
@@ -50,21 +50,9 @@ ROWS = 8
 RENEWAL_DAYS = (30, 60, 90)
 
 
-def _text(name: str) -> Cast:
-    """A column as text inside the JSON row (amounts keep their exact decimals)."""
-    return Cast(name, CharField())
-
-
 def _sunday(today: date) -> date:
     """The last day of today's week (the cadence page's "due this week")."""
     return week_bounds(today)[1] - timedelta(days=1)
-
-
-def _a_year_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
 
 
 # ------------------------------------------------------------------- the lists
@@ -133,11 +121,12 @@ def upsell_candidates(
     counts for its account manager, else its owner, as for the visit cadence.
     """
     today = params.today
-    won = Deal.objects.filter(
+    deals = Deal.objects.visible_to(params.viewer)  # one grants query for both subqueries
+    won = deals.filter(
         client_id=OuterRef("pk"), stage__kind="won", closed_on__gt=_a_year_before(today)
     )
     last_won = won.order_by().values("client_id").annotate(last=Max("closed_on")).values("last")[:1]
-    open_deals = Deal.objects.filter(client_id=OuterRef("pk"), stage__kind="open")
+    open_deals = deals.filter(client_id=OuterRef("pk"), stage__kind="open")
     visible = visible if visible is not None else visible_clients(params)
     return (
         visible.filter(status=ClientStatus.ACTIVE)
@@ -231,7 +220,7 @@ def fetch(params: DashboardParams, *, rows: int = ROWS, cadence_as_of: date | No
             "client": "client__name",
             "client_id": "client_id",
             "end": "end_date",
-            "amount": _text("amount"),
+            "amount": text("amount"),
             "currency": "currency",
             "started": "renewal_started",
         },
@@ -264,7 +253,7 @@ def fetch(params: DashboardParams, *, rows: int = ROWS, cadence_as_of: date | No
             "id": "pk",
             "name": "name",
             "key": "is_key_account",
-            "spend": _text("spend_12m"),
+            "spend": text("spend_12m"),
             "last_won": "last_won",
             "segment": "rfm_segment",
         },
@@ -273,11 +262,7 @@ def fetch(params: DashboardParams, *, rows: int = ROWS, cadence_as_of: date | No
     as_of = cadence_as_of or today
     out = Lists()
     counts: dict[str, tuple[int, int, int]] = {}
-    parts = [visits, renewals, complaints, upsell, _cadence_kpi(params, as_of)]
-    if connection.features.supports_slicing_ordering_in_compound:
-        result: Any = parts[0].union(*parts[1:], all=True)
-    else:  # SQLite (the embedded default) takes no LIMIT inside a UNION: a query each
-        result = [row for part in parts for row in part]
+    result = union_all([visits, renewals, complaints, upsell, _cadence_kpi(params, as_of)])
     for kind, data, n1, n2, n3 in result:
         if kind != "cadence":
             getattr(out, kind).append(data)

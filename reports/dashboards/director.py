@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client
 from pipeline.models import Deal, Target
 from reports import kpis, planning
+from reports.dashboards.common import sum_totals
 from reports.dashboards.params import DashboardParams
 from reports.dashboards.widgets import (
     Chart,
@@ -41,14 +42,6 @@ from reports.models import Risk
 FORECAST_MONTHS = 6
 TOP_DEALS = 10
 TOP_ACCOUNTS = 10
-
-
-def _sum(groups: dict[date, Totals], start: date, end: date) -> Totals:
-    out = Totals()
-    for month, t in groups.items():
-        if start <= month < end:
-            out = out + t
-    return out
 
 
 def _tone(attainment: Decimal | None, elapsed: Decimal) -> str:
@@ -102,9 +95,12 @@ def build(params: DashboardParams) -> Dashboard:
 
     # --- one query: the year's measures by month (rollup for past days, today live)
     by_month = kpis.breakdown(scope, year, by="month", today=today)
+    # Month buckets add up to whole months only: a week, a day or a custom range
+    # (15 March to 20 April) is read on its own.
+    whole_months = period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)
     current = (
-        _sum(by_month, period.start, period.end)
-        if period.start >= year.start and period.end <= year.end and period.kind != "week"
+        sum_totals(by_month, period)
+        if whole_months and period.start >= year.start and period.end <= year.end
         else kpis.totals(scope, period, today=today)
     )
 
@@ -126,7 +122,7 @@ def build(params: DashboardParams) -> Dashboard:
         _regions_section(params, by_team, team_names, targets, scope.id),
         _funnel_section(params),
         _trends_section(params, by_month, year),
-        _forecast_section(params, current, by_month, year),
+        _forecast_section(params, by_month, year),
         _accounts_section(params),
         _top_deals_section(params),
         _risks_section(params),
@@ -180,9 +176,9 @@ def _headline_tiles(
     ytd: Period,
     year: Period,
 ) -> list[Tile]:
-    m = _sum(by_month, month.start, month.end)
-    q = _sum(by_month, quarter.start, quarter.end)
-    y = _sum(by_month, year.start, ytd.end)
+    m = sum_totals(by_month, month)
+    q = sum_totals(by_month, quarter)
+    y = sum_totals(by_month, ytd)
     win = kpis.win_rate_from(current)
     cycle = kpis.negotiation_cycle_from(current)
     nps = kpis.nps_from(current)
@@ -413,7 +409,7 @@ def _trends_section(params: DashboardParams, by_month: dict[date, Totals], year:
 
 
 def _forecast_section(
-    params: DashboardParams, current: Totals, by_month: dict[date, Totals], year: Period
+    params: DashboardParams, by_month: dict[date, Totals], year: Period
 ) -> Section:
     today = params.today
     first = Period.containing(PeriodKind.MONTH, today)

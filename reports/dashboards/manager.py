@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from clients.models import Severity
 from reports import teambuilding
 from reports.dashboards import manager_data
-from reports.dashboards.common import cadence_chart
+from reports.dashboards.common import attainment_tone, cadence_chart
 from reports.dashboards.manager_data import PersonRow
 from reports.dashboards.params import DashboardParams
 from reports.dashboards.widgets import (
@@ -114,12 +114,6 @@ def build(params: DashboardParams) -> Dashboard:
 
 
 # ------------------------------------------------------------------------ tiles
-def _tone(value: Decimal | None, good: int = 100, fair: int = 70) -> str:
-    if value is None:
-        return ""
-    return "success" if value >= good else "warning" if value >= fair else "danger"
-
-
 def _tiles(
     params: DashboardParams,
     team: Totals,
@@ -148,7 +142,7 @@ def _tiles(
                 if scope_kind == ScopeKind.LINE
                 else _("No revenue target for this scope and period")
             ),
-            tone=_tone(attainment.percent),
+            tone=attainment_tone(attainment.percent),
             progress=attainment.percent,
         ),
         Tile(
@@ -183,7 +177,7 @@ def _tiles(
                     if goal is not None
                     else _("No activity targets set")
                 ),
-                tone=_tone(share),
+                tone=attainment_tone(share),
                 progress=share,
             )
         )
@@ -194,7 +188,7 @@ def _tiles(
             pct(cadence.percent),
             url=params.drill("cadence-compliance", part="overdue"),
             detail=_("%(n)s accounts overdue for a visit") % {"n": count(cadence.overdue)},
-            tone=_tone(cadence.percent, 90, 70),
+            tone=attainment_tone(cadence.percent, 90, 70),
         ),
         Tile(
             "stale-deals",
@@ -490,8 +484,10 @@ def _complaints_section(board: list[PersonRow]) -> Section:
     now = timezone.now()
     found = [(r, c) for r in board if r.member for c in r.overdue]
     found.sort(key=lambda item: (item[1]["due"], item[1]["id"]))
-    rows = [
-        [
+
+    def row(item: tuple[PersonRow, dict[str, Any]]) -> list[Any]:
+        person, c = item
+        return [
             Link(c["subject"], reverse("clients:complaint-detail", args=[c["id"]])),
             c["client"],
             person.name,
@@ -499,8 +495,8 @@ def _complaints_section(board: list[PersonRow]) -> Section:
             _when(c["due"]),
             int((now - c["due"]).total_seconds() // 3600),
         ]
-        for person, c in found
-    ]
+
+    rows = LazyRows(found, row)
     return Section(
         "overdue-complaints",
         _("Overdue complaints"),

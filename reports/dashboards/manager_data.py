@@ -21,7 +21,6 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
-    CharField,
     Count,
     ExpressionWrapper,
     IntegerField,
@@ -33,7 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, JSONObject
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -42,6 +41,7 @@ from clients.models import Client, Complaint
 from pipeline.models import Deal, QuoteApproval, Stage, Target
 from pipeline.services.reminders import stale_open_deals
 from reports import teambuilding
+from reports.dashboards.common import text
 from reports.kpis import Period, in_scope
 from reports.kpis.definitions import open_stages
 from reports.models import SkillAssessment
@@ -106,10 +106,6 @@ def _revenue_target(period: Period) -> Any:
     )
 
 
-def _text(name: str) -> Cast:
-    return Cast(name, output_field=CharField())
-
-
 def _client_name() -> Subquery:
     """The client's name as a subquery, not a join: PostgreSQL then looks it up for
     the rows kept after ORDER BY … LIMIT only (a join named every stale deal's client)."""
@@ -122,9 +118,9 @@ def _STALE_JSON() -> JSONObject:
         title="title",
         client=_client_name(),
         stage_id="stage_id",
-        amount=_text("amount"),
+        amount=text("amount"),
         currency="currency",
-        quiet=_text("quiet"),
+        quiet=text("quiet"),
     )
 
 
@@ -134,7 +130,7 @@ def _OVERDUE_JSON() -> JSONObject:
         subject="subject",
         client="client__name",
         severity="severity",
-        due=_text("sla_due_at"),
+        due=text("sla_due_at"),
     )
 
 
@@ -148,8 +144,8 @@ def _APPROVAL_JSON() -> JSONObject:
         requested_by_first="requested_by__first_name",
         requested_by_last="requested_by__last_name",
         requested_by_username="requested_by__username",
-        discount=_text("discount_percent"),
-        requested_at=_text("requested_at"),
+        discount=text("discount_percent"),
+        requested_at=text("requested_at"),
     )
 
 

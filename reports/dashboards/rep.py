@@ -21,7 +21,6 @@ viewer's own line (the default scope) or themselves as the scope:
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from reports.dashboards import rep_data
+from reports.dashboards.common import sum_totals
 from reports.dashboards.params import DashboardParams
 from reports.dashboards.widgets import (
     Chart,
@@ -97,14 +97,6 @@ def revenue_target_scope(params: DashboardParams) -> Scope:
     if scope.kind == ScopeKind.LINE:
         return Scope(ScopeKind.PERSON, scope.id, scope.label)
     return scope
-
-
-def _sum(days: dict[date, Totals], period: Period) -> Totals:
-    total = Totals()
-    for day, values in days.items():
-        if day in period:
-            total = total + values
-    return total
 
 
 def _span(*periods: Period) -> Period:
@@ -354,7 +346,7 @@ def build(params: DashboardParams) -> Dashboard:
     att_period = attainment_period(params)
     span = _span(period, att_period, *([day] if show_today else []))
     days = breakdown(scope, span, by="day", today=today)  # rollup for past days, today live
-    in_period = _sum(days, period)
+    in_period = sum_totals(days, period)
     targets_of = target_scope(params)
 
     tiles: list[Tile] = []
@@ -419,7 +411,7 @@ def build(params: DashboardParams) -> Dashboard:
             detail=ratio_detail(wins.won, wins.closed) + f" · {period.label}",
         )
     )
-    won = won_revenue_from(_sum(days, att_period))
+    won = won_revenue_from(sum_totals(days, att_period))
     att = target_attainment(revenue_target_scope(params), att_period, won=won)
     tiles.append(_attainment_tile(att, params, att_period))
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
     CharField,
     Count,
@@ -36,6 +35,7 @@ from reports.dashboards.params import DashboardParams
 from reports.kpis import PeriodKind, ScopeKind
 from reports.kpis.scopes import in_scope
 from reports.models import WeeklyReport, WeeklyReportComment
+from salesorg.lib.sql import union_all
 
 #: Rows of today's plan shown (the rest are on the activity list).
 PLAN_LIMIT = 20
@@ -217,11 +217,7 @@ def _report_part(params: DashboardParams) -> QuerySet[Any]:
 def rep_lists(params: DashboardParams) -> RepLists:
     """Today's plan, open leads by status and the weekly report's status (one query)."""
     out = RepLists()
-    pieces = [_plan_part(params), _leads_part(params), _report_part(params)]
-    if connection.features.supports_slicing_ordering_in_compound:
-        parts: Any = pieces[0].union(*pieces[1:], all=True)
-    else:  # SQLite (the embedded default) takes no LIMIT inside a UNION: a query each
-        parts = [row for piece in pieces for row in piece]
+    parts = union_all([_plan_part(params), _leads_part(params), _report_part(params)])
     plan = []
     for kind, code, num, ref, at, text, name, lead_id in parts:
         if kind == "plan":

@@ -15,6 +15,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from reports import kpis
+from reports.dashboards.widgets import pct, ratio_detail
 from reports.kpis import Period, Scope
 from reports.models import Risk
 from reports.tests import factories as f
@@ -287,3 +288,36 @@ def test_the_page_costs_the_same_few_queries_however_much_data(
             _page(client, query)
     after = [(t.key, t.value, t.detail) for t in _page(client).context["dashboard"].tiles]
     assert after == before
+
+
+@pytest.mark.parametrize(
+    ("query", "period"),
+    [
+        # 15 March – 20 April: the March and April month buckets would add the
+        # 10 March win; November 4–20 would count the 3 November win
+        (
+            "?period=custom&start=2026-03-15&end=2026-04-20",
+            Period.custom(date(2026, 3, 15), date(2026, 4, 20)),
+        ),
+        (
+            "?period=custom&start=2026-11-04&end=2026-11-20",
+            Period.custom(date(2026, 11, 4), date(2026, 11, 20)),
+        ),
+        ("?period=day&date=2026-11-05", Period.containing("day", date(2026, 11, 5))),
+    ],
+)
+def test_a_period_of_part_months_reads_its_own_days(login, results, query, period):
+    org = results[0]
+    response = _page(login(org.director), query)
+    assert response.context["params"].period == period
+    tiles = {t.key: t for t in response.context["dashboard"].tiles}
+    totals = kpis.totals(Scope.company(), period, today=TODAY)
+    month = kpis.totals(Scope.company(), Period.containing("month", period.start), today=TODAY)
+    win = kpis.win_rate_from(totals)
+    assert kpis.win_rate_from(month).won != win.won  # the month's figure would be wrong
+    assert tiles["win-rate"].value == pct(win.percent)
+    assert tiles["win-rate"].detail == f"{win.won} won, {win.lost} lost"
+    sla = kpis.complaint_sla_from(totals)
+    assert tiles["sla"].detail == ratio_detail(sla.in_sla, sla.received)
+    cycle = kpis.negotiation_cycle_from(totals)
+    assert tiles["cycle"].detail == f"{cycle.contracts} contracts signed"

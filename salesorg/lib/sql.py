@@ -1,0 +1,32 @@
+"""Small SQL helpers shared by pages that read several lists at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import chain
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+
+
+def union_all(parts: Sequence[QuerySet[Any]]) -> list[Any]:
+    """The rows of ``parts`` read as one ``UNION ALL`` query, or a query per part on SQLite.
+
+    Pages read the first rows of several lists (each part ordered and sliced,
+    ``ORDER BY … LIMIT``) in a single round trip to stay within their query
+    budget. SQLite (the embedded default) refuses ``LIMIT`` or ``ORDER BY``
+    inside a compound statement (``connection.features
+    .supports_slicing_ordering_in_compound`` is false), so there each part is
+    read on its own and the rows chained: the same rows, one query per part.
+
+    A ``UNION ALL`` keeps no order across its parts: callers that need one
+    sort the rows themselves. An empty ``parts`` gives no rows and no query.
+    """
+    if not parts:
+        return []
+    if len(parts) == 1:
+        return list(parts[0])
+    if connection.features.supports_slicing_ordering_in_compound:
+        return list(parts[0].union(*parts[1:], all=True))
+    return list(chain.from_iterable(parts))
