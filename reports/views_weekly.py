@@ -19,7 +19,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,6 +42,7 @@ from reports.views_common import (
     run_action,
     team_choices,
 )
+from salesorg.lib import refcache
 from salesorg.lib.concurrency import StaleWrite
 from salesorg.lib.export import csv_response
 from salesorg.lib.listing import apply_sort, paginate
@@ -68,12 +69,25 @@ def _week_nav(monday: date) -> dict[str, Any]:
     }
 
 
+def _stages() -> dict[int, Stage]:
+    """The stages by id, from the reference cache (``Stage`` is watched by refcache).
+
+    The ``Stage`` objects are cached, not their labels: ``Stage.label`` depends
+    on the language of the request that reads it.
+    """
+    return refcache.cached("stage-labels", lambda: {s.pk: s for s in Stage.objects.all()})
+
+
 def _figures_context(figures: weekly.WeekFigures) -> dict[str, Any]:
-    """Stage names for the moves, in the interface language (one small query)."""
-    stages = {s.pk: s.label for s in Stage.objects.all()} if figures.moves else {}
+    """Stage names for the moves, in the interface language."""
+    stages = _stages() if figures.moves else {}
+
+    def label(pk: int | None) -> str:
+        stage = stages.get(pk)
+        return stage.label if stage is not None else "?"
+
     moves = [
-        {**m, "from_label": stages.get(m["from"], "?"), "to_label": stages.get(m["to"], "?")}
-        for m in figures.moves
+        {**m, "from_label": label(m["from"]), "to_label": label(m["to"])} for m in figures.moves
     ]
     return {"figures": figures, "moves": moves}
 
@@ -386,6 +400,8 @@ def weekly_team(request: HttpRequest) -> HttpResponse:
 
     listed, sort = apply_sort(request, listed, TEAM_SORT, "status")
     if request.GET.get("export") == "csv":
+        # only the export reads the frozen figures (the page counts live)
+        listed = listed.annotate(report_figures=F("week_report__figures"))
         return csv_response(
             f"weekly-reports-{weekly.week_label(monday)}",
             [
@@ -408,7 +424,6 @@ def weekly_team(request: HttpRequest) -> HttpResponse:
     )
     for person in rows:
         person.live = live[person.pk]
-        person.figures = weekly.WeekFigures.from_json(person.report_figures)
     return render(
         request,
         "reports/weekly/team.html",

@@ -41,7 +41,7 @@ from accounts.models import Role, User
 from accounts.notifications import notify
 from accounts.visibility import Relation, access_for
 from pipeline.models import Activity, ActivityType, Deal, DealStageChange, Lead, LeadSource, Stage
-from pipeline.services.targets import local_midnight
+from reports.kpis.periods import Period, PeriodKind
 from reports.models import WeeklyReport, WeeklyReportComment
 
 #: visits and stage moves listed on a report (the counts cover all of them)
@@ -56,8 +56,12 @@ TEXT_FIELDS = (
 
 
 # -------------------------------------------------------------------------- weeks
+def _week(day: date) -> Period:
+    return Period.containing(PeriodKind.WEEK, day)
+
+
 def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+    return _week(day).start
 
 
 def current_week_start() -> date:
@@ -77,13 +81,14 @@ def parse_week(raw: str | None) -> date | None:
 
 
 def week_label(monday: date) -> str:
-    year, week, _day = monday.isocalendar()
-    return f"{year}-W{week:02d}"
+    """``2026-W48``: the ISO week of ``monday`` (like ``WeeklyReport.iso_week``)."""
+    return _week(monday).label
 
 
 def week_bounds(monday: date) -> tuple[datetime, datetime]:
     """Local midnight of the Monday and of the next Monday, as aware datetimes."""
-    return local_midnight(monday), local_midnight(monday + timedelta(days=7))
+    week = _week(monday)
+    return week.local_start, week.local_end
 
 
 def reporter_roles() -> tuple[str, ...]:
@@ -152,10 +157,6 @@ class WeekFigures:
             (str(labels.get(source, source)), n)
             for source, n in sorted(self.leads_by_source.items(), key=lambda kv: -kv[1])
         ]
-
-
-def _stage_names() -> dict[int, Stage]:
-    return {s.pk: s for s in Stage.objects.all()}
 
 
 def week_figures(*, owner: User, week_start: date, viewer: User) -> WeekFigures:
@@ -334,10 +335,9 @@ def report_submit(*, by: User, report: WeeklyReport, expected_version: int | Non
     notify(
         recipients=_manager_of(by),
         kind="weekly_report_submitted",
-        subject=_("Weekly report %(week)s from %(who)s")
-        % {"week": week_label(report.week_start), "who": by},
+        subject=_("Weekly report %(week)s from %(who)s") % {"week": report.iso_week, "who": by},
         message=_("%(who)s submitted the weekly sales report for %(week)s.")
-        % {"who": by, "week": week_label(report.week_start)},
+        % {"who": by, "week": report.iso_week},
         url=report.get_absolute_url(),
         dedupe_key=f"weekly-report:{report.pk}:submitted",
     )
@@ -393,7 +393,7 @@ def report_comment(*, by: User, report: WeeklyReport, body: str) -> WeeklyReport
     notify(
         recipients=[u for u in recipients if u.pk != by.pk],
         kind="weekly_report_comment",
-        subject=subject % {"who": by, "week": week_label(report.week_start)},
+        subject=subject % {"who": by, "week": report.iso_week},
         message=body,
         url=report.get_absolute_url(),
         dedupe_key=f"weekly-report-comment:{comment.pk}",
@@ -403,8 +403,20 @@ def report_comment(*, by: User, report: WeeklyReport, body: str) -> WeeklyReport
 
 # ------------------------------------------------------------------- team's week
 def reporters(viewer: User) -> QuerySet[User]:
-    """Active people expected to report whom ``viewer`` may see (their line, or region)."""
-    return User.objects.visible_to(viewer).active().filter(role__in=reporter_roles())
+    """Active people expected to report whose weekly reports ``viewer`` may see.
+
+    The people of ``WeeklyReport.objects.visible_to`` (``OwnedBy("owner")``):
+    the viewer and everyone below them, a support person's region, everyone
+    for the director — not the viewer's own bosses, whom ``User.visible_to``
+    includes but whose reports the viewer does not read.
+    """
+    people = User.objects.active().filter(role__in=reporter_roles())
+    if not viewer.is_authenticated or not viewer.is_active:
+        return people.none()
+    scope = viewer.visibility_scope
+    if scope.everything:
+        return people
+    return people.filter(pk__in=sorted(scope.user_ids))
 
 
 def with_week_report(people: QuerySet[User], week_start: date) -> QuerySet[User]:
@@ -417,7 +429,6 @@ def with_week_report(people: QuerySet[User], week_start: date) -> QuerySet[User]
         report_id=F("week_report__id"),
         report_status=F("week_report__status"),
         report_submitted_at=F("week_report__submitted_at"),
-        report_figures=F("week_report__figures"),
     )
 
 

@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -370,14 +369,6 @@ class RecordKind:
     row: Callable[[Any], dict[str, Any]]
 
 
-def _url(obj: Any, fallback: Any = None) -> str:
-    """The record's page, or its client's while the record has no page of its own yet."""
-    try:
-        return obj.get_absolute_url()
-    except NoReverseMatch:
-        return fallback.get_absolute_url() if fallback is not None else ""
-
-
 def _local(moment: Any) -> Any:
     return timezone.localtime(moment) if moment is not None else None
 
@@ -446,7 +437,7 @@ def _contract_row(o: Any) -> dict[str, Any]:
 def _complaint_row(o: Any) -> dict[str, Any]:
     return {
         "label": o.subject,
-        "url": _url(o, o.client),
+        "url": o.get_absolute_url(),
         "owner": o.owner_id,
         "owner_name": str(o.owner),
         "client": o.client_id,

@@ -17,10 +17,11 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.models import Notification
+from accounts.models import Notification, Role, User
 from pipeline.models import Activity, DealStageChange, Lead
 from pipeline.tests.factories import ClientFactory, DealFactory, LeadFactory, stage
 from reports import weekly
@@ -372,6 +373,39 @@ def test_reporters_missing_lists_who_has_not_submitted(org, frozen):
     }
     weekly.report_submit(by=org.rep, report=report, expected_version=report.version)
     assert {u.username for u in weekly.reporters_missing(MONDAY)} == {"peer_rep", "outsider"}
+
+
+@override_settings(SALESORG_WEEKLY_REPORT_ROLES=(Role.REP, Role.ACCOUNT_MANAGER))
+def test_the_team_page_lists_only_people_whose_reports_one_may_see(login, org, frozen):
+    """A rep sees their account manager as a user, but not the AM's weekly report
+    status: the team page lists the people of ``WeeklyReport.visible_to``."""
+    WeeklyReportFactory(owner=org.am, week_start=MONDAY)
+    assert User.objects.visible_to(org.rep).filter(pk=org.am.pk).exists()
+    assert not WeeklyReport.objects.visible_to(org.rep).filter(owner=org.am).exists()
+    assert set(weekly.reporters(org.rep)) == {org.rep}
+
+    team = login(org.rep).get(reverse("reports:weekly-team") + "?week=2026-W48")
+    html = team.content.decode()
+    assert f'data-person="{org.rep.pk}"' in html
+    assert f'data-person="{org.am.pk}"' not in html
+    assert team.context["summary"] == {"total": 1, "submitted": 0, "draft": 0, "missing": 1}
+    csv = login(org.rep).get(reverse("reports:weekly-team") + "?week=2026-W48&export=csv")
+    assert str(org.am) not in b"".join(csv.streaming_content).decode()
+
+    # the manager above them sees both, and the AM's draft
+    html = login(org.manager).get(reverse("reports:weekly-team") + "?week=2026-W48")
+    html = html.content.decode()
+    assert f'data-person="{org.am.pk}" data-status="draft"' in html
+    assert f'data-person="{org.rep.pk}" data-status="missing"' in html
+
+
+def test_the_team_export_reads_the_frozen_figures(login, org, week):
+    report = WeeklyReportFactory(owner=org.rep, week_start=MONDAY)
+    weekly.report_submit(by=org.rep, report=report, expected_version=report.version)
+    response = login(org.manager).get(reverse("reports:weekly-team") + "?week=2026-W48&export=csv")
+    rows = b"".join(response.streaming_content).decode().splitlines()
+    rep_row = next(row for row in rows if row.startswith(str(org.rep)))
+    assert rep_row.endswith(",Submitted,2026-11-29 23:40,4,2,3,150000.50")
 
 
 # ----------------------------------------------------------------------------- API
