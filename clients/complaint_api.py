@@ -8,6 +8,7 @@ actions ``respond``, ``note``, ``resolve``, ``close``, ``reopen`` (and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -24,12 +25,14 @@ from rest_framework.response import Response
 from accounts.drf import VersionedModelSerializer, VisibleModelViewSet
 from accounts.models import User
 from clients import complaints as service
+from clients.filters import visible_clients, visible_users
 from clients.models import (
     Client,
     Complaint,
     ComplaintEntry,
     ComplaintEscalation,
     Contact,
+    overdue_q,
 )
 
 _CONFLICT = OpenApiResponse(
@@ -184,6 +187,10 @@ class ComplaintReassignSerializer(_ComplaintStep):
 
 
 class ComplaintFilter(filters.FilterSet):
+    # Only what the caller sees is offered, and a hidden id is as invalid as an
+    # unknown one (400), so ids cannot be probed.
+    client = filters.ModelChoiceFilter(queryset=visible_clients)
+    owner = filters.ModelChoiceFilter(queryset=visible_users)
     overdue = filters.BooleanFilter(
         method="filter_overdue", label="No first response and past the deadline"
     )
@@ -197,8 +204,8 @@ class ComplaintFilter(filters.FilterSet):
     ) -> QuerySet[Complaint]:
         if value is None:
             return queryset
-        overdue = Complaint.objects.overdue(timezone.now()).values("pk")
-        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
+        overdue = overdue_q(timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 
 @extend_schema_view(
@@ -235,21 +242,22 @@ class ComplaintViewSet(VisibleModelViewSet):
         body.is_valid(raise_exception=True)
         return dict(body.validated_data)
 
+    def _step(self, body_cls: type[_ComplaintStep], fn: Callable[..., Complaint]) -> Response:
+        """One status step: the complaint (404/403 as ``get_object``), the body checked
+        by ``body_cls`` (its fields are ``fn``'s keywords), then ``fn``."""
+        complaint = self.get_object()
+        data = self._body(body_cls)
+        expected_version = data.pop("version", None)
+        fn(by=self.request.user, complaint=complaint, expected_version=expected_version, **data)
+        return self._answer(complaint)
+
     @extend_schema(
         request=ComplaintRespondSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT}
     )
     @action(detail=True, methods=["post"])
     def respond(self, request: Request, pk: str | None = None) -> Response:
         """Record a response to the client; the first one stops the SLA clock."""
-        complaint = self.get_object()
-        data = self._body(ComplaintRespondSerializer)
-        service.complaint_respond(
-            by=request.user,
-            complaint=complaint,
-            text=data["text"],
-            expected_version=data.get("version"),
-        )
-        return self._answer(complaint)
+        return self._step(ComplaintRespondSerializer, service.complaint_respond)
 
     @extend_schema(request=ComplaintNoteSerializer, responses={201: ComplaintEntrySerializer})
     @action(detail=True, methods=["post"])
@@ -272,15 +280,7 @@ class ComplaintViewSet(VisibleModelViewSet):
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
         """Resolve the complaint, saying how (open or responded complaints only)."""
-        complaint = self.get_object()
-        data = self._body(ComplaintResolveSerializer)
-        service.complaint_resolve(
-            by=request.user,
-            complaint=complaint,
-            resolution=data["resolution"],
-            expected_version=data.get("version"),
-        )
-        return self._answer(complaint)
+        return self._step(ComplaintResolveSerializer, service.complaint_resolve)
 
     @extend_schema(
         request=ComplaintCloseSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT}
@@ -288,15 +288,7 @@ class ComplaintViewSet(VisibleModelViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
         """Close a resolved complaint."""
-        complaint = self.get_object()
-        data = self._body(ComplaintCloseSerializer)
-        service.complaint_close(
-            by=request.user,
-            complaint=complaint,
-            note=data.get("note", ""),
-            expected_version=data.get("version"),
-        )
-        return self._answer(complaint)
+        return self._step(ComplaintCloseSerializer, service.complaint_close)
 
     @extend_schema(
         request=ComplaintReopenSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT}
@@ -304,15 +296,7 @@ class ComplaintViewSet(VisibleModelViewSet):
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str | None = None) -> Response:
         """Reopen a resolved or closed complaint; the first-response SLA is not restarted."""
-        complaint = self.get_object()
-        data = self._body(ComplaintReopenSerializer)
-        service.complaint_reopen(
-            by=request.user,
-            complaint=complaint,
-            reason=data["reason"],
-            expected_version=data.get("version"),
-        )
-        return self._answer(complaint)
+        return self._step(ComplaintReopenSerializer, service.complaint_reopen)
 
     @extend_schema(
         request=ComplaintReassignSerializer, responses={200: ComplaintSerializer, 409: _CONFLICT}
@@ -320,12 +304,4 @@ class ComplaintViewSet(VisibleModelViewSet):
     @action(detail=True, methods=["post"])
     def reassign(self, request: Request, pk: str | None = None) -> Response:
         """Give the complaint to another person of the manager's team."""
-        complaint = self.get_object()
-        data = self._body(ComplaintReassignSerializer)
-        service.complaint_reassign(
-            by=request.user,
-            complaint=complaint,
-            owner=data["owner"],
-            expected_version=data.get("version"),
-        )
-        return self._answer(complaint)
+        return self._step(ComplaintReassignSerializer, service.complaint_reassign)

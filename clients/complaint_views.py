@@ -43,7 +43,9 @@ from clients.models import (
     ComplaintEscalation,
     ComplaintStatus,
     Severity,
+    overdue_q,
 )
+from clients.views.common import apply_errors
 from salesorg.lib.concurrency import StaleWrite
 from salesorg.lib.export import csv_response
 from salesorg.lib.listing import apply_sort, paginate
@@ -83,10 +85,7 @@ def _tabs_for(user: User) -> list[tuple[str, Any]]:
 
 def overdue_expression(now: Any) -> ExpressionWrapper:
     """True for a complaint still waiting for its first response after its deadline."""
-    return ExpressionWrapper(
-        Q(first_response_at__isnull=True, status__in=service.ACTIVE_STATUSES, sla_due_at__lt=now),
-        output_field=BooleanField(),
-    )
+    return ExpressionWrapper(overdue_q(now), output_field=BooleanField())
 
 
 def filtered_complaints(
@@ -239,7 +238,9 @@ def export_complaints(qs: QuerySet[Complaint]) -> HttpResponse:
 
 # ---------------------------------------------------------------------- detail
 def _complaint_qs() -> QuerySet[Complaint]:
-    return Complaint.objects.select_related("client", "contact", "owner", "logged_by")
+    return Complaint.objects.select_related("client", "contact", "owner", "logged_by").annotate(
+        is_overdue=overdue_expression(timezone.now())
+    )
 
 
 def _fetch(request: HttpRequest, pk: int, *, change: bool = False) -> Access[Complaint]:
@@ -250,12 +251,13 @@ def _fetch(request: HttpRequest, pk: int, *, change: bool = False) -> Access[Com
     return access
 
 
-def _sla_state(complaint: Complaint, now: Any) -> str:
+def _sla_state(complaint: Complaint) -> str:
+    """``complaint`` comes from ``_complaint_qs``, which annotates ``is_overdue``."""
     if complaint.first_response_at is not None:
         return "met" if complaint.answered_within_sla else "late"
-    if complaint.status not in service.ACTIVE_STATUSES:
-        return "none"
-    return "breached" if now > complaint.sla_due_at else "running"
+    if complaint.is_overdue:
+        return "breached"
+    return "running" if complaint.status in service.ACTIVE_STATUSES else "none"
 
 
 def _detail_context(
@@ -278,7 +280,7 @@ def _detail_context(
         "complaint": complaint,
         "access": access,
         "now": now,
-        "sla_state": _sla_state(complaint, now),
+        "sla_state": _sla_state(complaint),
         "sla_hours": round((complaint.sla_due_at - complaint.received_at).total_seconds() / 3600),
         "entries": list(complaint.entries.select_related("author")),
         "escalations": list(complaint.escalations.select_related("escalated_to")),
@@ -337,7 +339,7 @@ def _step_view(
             except StaleWrite as exc:
                 form.add_error(None, str(exc.message))
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, str(success))
                 return redirect(f"{complaint.get_absolute_url()}#log")
@@ -350,14 +352,6 @@ def _step_view(
 
     view.__name__ = f"complaint_{name}"
     return view
-
-
-def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 complaint_respond = _step_view(
@@ -436,7 +430,7 @@ def complaint_create(request: HttpRequest) -> HttpResponse:
                 by=request.user, client=client, **form.service_kwargs()
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -482,7 +476,7 @@ def complaint_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except StaleWrite as exc:
             form.add_error(None, str(exc.message))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("The complaint was saved."))
             return redirect(complaint)

@@ -43,6 +43,7 @@ from accounts.models import Role, User
 from accounts.notifications import notify
 from accounts.tree import path_pks
 from accounts.visibility import Relation, access_for
+from clients import services as client_services
 from clients.models import (
     Client,
     Complaint,
@@ -429,12 +430,7 @@ def complaint_reopen(
 def assignable_owners(by: User) -> QuerySet[User]:
     """Who a manager may give a complaint to: active people of their own subtree
     (the director: anyone) who work with clients."""
-    qs = User.objects.active().filter(
-        role__in=[Role.ACCOUNT_MANAGER, Role.REP, Role.MANAGER, Role.DIRECTOR]
-    )
-    if not by.sees_everything:
-        qs = qs.filter(path__startswith=by.path)
-    return qs
+    return client_services.assignable_owners(by).exclude(role=Role.SUPPORT)
 
 
 def can_reassign(by: User, complaint: Complaint) -> bool:
@@ -493,7 +489,7 @@ def _director_for(owner: User) -> User | None:
 
 def _manager_of(owner: User) -> User | None:
     """The owner's nearest active manager up the reporting line (the director at the top)."""
-    ancestors = path_pks(owner.path)[:-1]
+    ancestors = owner.ancestor_pks
     nearest = (
         User.objects.filter(pk__in=ancestors, is_active=True).order_by("-path").first()
         if ancestors

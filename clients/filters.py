@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
@@ -75,14 +76,33 @@ def search_clients(qs: QuerySet[Client], term: str) -> QuerySet[Client]:
     return qs.filter(condition)
 
 
-def _visible_users(request: Any) -> QuerySet[User]:
+def visible_users(request: Any) -> QuerySet[User]:
+    """The choices of an ``owner`` filter: the people the caller sees."""
     if request is None:
         return User.objects.none()
     return User.objects.visible_to(request.user)
 
 
+class _Deferred(SimpleLazyObject):
+    """A queryset built on first use. ``visible_to`` reads the caller's shares at
+    once (one query); deferred, a request that neither sends the filter nor
+    renders the form does not pay for it. ``all()`` (which the form field calls
+    on what it is given) keeps it deferred."""
+
+    def all(self) -> _Deferred:
+        return self
+
+
+def visible_clients(request: Any) -> QuerySet[Client]:
+    """The choices of a ``client`` filter: the clients the caller sees."""
+    if request is None:
+        return Client.objects.none()
+    user = request.user
+    return _Deferred(lambda: Client.objects.visible_to(user))  # type: ignore[return-value]
+
+
 def _visible_account_managers(request: Any) -> QuerySet[User]:
-    return _visible_users(request).filter(role=Role.ACCOUNT_MANAGER)
+    return visible_users(request).filter(role=Role.ACCOUNT_MANAGER)
 
 
 class ClientFilter(filters.FilterSet):
@@ -97,7 +117,7 @@ class ClientFilter(filters.FilterSet):
     industry = filters.CharFilter(field_name="industry", lookup_expr="iexact", label=_("industry"))
     segment = filters.ChoiceFilter(choices=Segment.choices, label=_("segment"))
     cadence = filters.ChoiceFilter(choices=Cadence.choices, label=_("visit cadence"))
-    owner = filters.ModelChoiceFilter(queryset=_visible_users, label=_("owner"))
+    owner = filters.ModelChoiceFilter(queryset=visible_users, label=_("owner"))
     account_manager = filters.ModelChoiceFilter(
         queryset=_visible_account_managers, label=_("account manager")
     )

@@ -494,6 +494,21 @@ class ComplaintStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+def overdue_q(now: datetime) -> Q:
+    """The one "overdue" rule: no first response, still open (or responded) and
+    past the SLA deadline.
+
+    ``status`` and ``sla_due_at`` are NOT NULL and ``first_response_at`` is only
+    tested for NULL, so the condition is never unknown: it means the same in a
+    filter, an exclude and a boolean annotation.
+    """
+    return Q(
+        first_response_at__isnull=True,
+        status__in=[ComplaintStatus.OPEN, ComplaintStatus.RESPONDED],
+        sla_due_at__lt=now,
+    )
+
+
 class ComplaintQuerySet(VisibleQuerySet["Complaint"]):
     def unanswered(self) -> ComplaintQuerySet:
         return self.filter(first_response_at__isnull=True).exclude(
@@ -501,8 +516,8 @@ class ComplaintQuerySet(VisibleQuerySet["Complaint"]):
         )
 
     def overdue(self, now: datetime) -> ComplaintQuerySet:
-        """No first response and past the SLA deadline."""
-        return self.unanswered().filter(sla_due_at__lt=now)
+        """No first response and past the SLA deadline (``overdue_q``)."""
+        return self.filter(overdue_q(now))
 
 
 class Complaint(VersionedModel):

@@ -192,3 +192,29 @@ def test_the_list_costs_the_same_at_any_size(api, org, book, size, django_assert
         response = client.get(f"/api/v1/complaints/{complaint.pk}/")
     assert response.json()["entries"][0]["text"] == "n"
     assert Complaint.objects.count() == size + 4
+
+
+# -------------------------------------------------------------- filter visibility
+@pytest.mark.parametrize("field", ["client", "owner"])
+def test_filtering_by_a_hidden_id_answers_like_an_unknown_id(api, org, book, field):
+    # peer_am (North) is outside the East hierarchy and sees only North's complaint.
+    hidden = book.clients["east_am"].pk if field == "client" else org.am.pk
+    client = api(org.peer_am)
+    unknown = client.get("/api/v1/complaints/", {field: 999999})
+    probed = client.get("/api/v1/complaints/", {field: hidden})
+    assert unknown.status_code == probed.status_code == 400
+    assert unknown.json() == probed.json()
+    # What the caller sees still filters.
+    own = book.clients["north"].pk if field == "client" else org.peer_am.pk
+    response = client.get("/api/v1/complaints/", {field: own})
+    assert response.status_code == 200
+    assert [c["id"] for c in response.json()["results"]] == [book.complaints["north"].pk]
+
+
+def test_the_browsable_api_offers_only_visible_clients(api, org, book):
+    response = api(org.peer_am).get("/api/v1/complaints/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Firm north" in html
+    for label in ("east_am", "rep_only", "peer_rep"):
+        assert f"Firm {label}" not in html, label

@@ -28,6 +28,7 @@ from rest_framework.response import Response
 
 from accounts.drf import VersionedModelSerializer, VisibleModelViewSet
 from accounts.models import User
+from clients.filters import visible_clients, visible_users
 from clients.models import Client
 from pipeline.models import Deal, Product, Stage
 from pipeline.services import deals as services
@@ -177,6 +178,10 @@ class ReopenSerializer(serializers.Serializer):
 
 
 class DealFilter(filters.FilterSet):
+    # Only what the caller sees is offered, and a hidden id is as invalid as an
+    # unknown one (400), so ids cannot be probed.
+    client = filters.ModelChoiceFilter(queryset=visible_clients)
+    owner = filters.ModelChoiceFilter(queryset=visible_users)
     state = filters.ChoiceFilter(
         field_name="stage__kind", choices=Stage.Kind.choices, label="open, won or lost"
     )

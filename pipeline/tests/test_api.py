@@ -323,6 +323,30 @@ def test_deal_filters(api, org, records):
     assert client.get("/api/v1/deals/", {"amount_min": "200000"}).json()["results"] == []
 
 
+@pytest.mark.parametrize("field", ["client", "owner"])
+def test_filtering_deals_by_a_hidden_id_answers_like_an_unknown_id(api, org, records, field):
+    deal = records["east_deal"]
+    hidden = deal.client_id if field == "client" else org.rep.pk
+    client = api(org.outsider)
+    unknown = client.get("/api/v1/deals/", {field: 999999})
+    probed = client.get("/api/v1/deals/", {field: hidden})
+    assert unknown.status_code == probed.status_code == 400
+    assert unknown.json() == probed.json()
+    north = records["north_deal"]
+    own = north.client_id if field == "client" else org.outsider.pk
+    response = client.get("/api/v1/deals/", {field: own})
+    assert response.status_code == 200
+    assert [d["id"] for d in response.json()["results"]] == [north.pk]
+
+
+def test_the_browsable_deal_api_offers_only_visible_clients(api, org, records):
+    response = api(org.outsider).get("/api/v1/deals/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "North Client" in html
+    assert "East Client" not in html
+
+
 # ----------------------------------------------------------------------- stages
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_stages_are_read_by_all_and_written_by_the_director(api, org, persona):
