@@ -27,7 +27,6 @@ from clients.models import (
     Client,
     SurveyAnswer,
     SurveyCampaign,
-    SurveyInvitation,
     SurveyQuestion,
     SurveyResponse,
     SurveyTemplate,
@@ -150,19 +149,6 @@ class CampaignCreateSerializer(serializers.Serializer):
     )
 
 
-def campaign_counts_for(request: Request, ids: list[int]) -> dict[int, dict[str, int]]:
-    from django.utils import timezone
-
-    return {
-        row["campaign"]: row
-        for row in SurveyInvitation.objects.visible_to(request.user)
-        .filter(campaign_id__in=ids)
-        .values("campaign")
-        .annotate(**surveys.campaign_count_aggregates(timezone.now()))
-        .order_by()
-    }
-
-
 class SurveyCampaignViewSet(VisibleModelViewSet):
     """Survey campaigns: who was invited to which survey, and how many answered.
 
@@ -192,7 +178,7 @@ class SurveyCampaignViewSet(VisibleModelViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         rows = list(page if page is not None else queryset)
-        counts = campaign_counts_for(request, [c.pk for c in rows])
+        counts = surveys.campaign_counts_by_campaign(request.user, [c.pk for c in rows])
         context = {**self.get_serializer_context(), "counts": counts}
         data = CampaignSerializer(rows, many=True, context=context).data
         return self.get_paginated_response(data) if page is not None else Response(data)
@@ -200,7 +186,7 @@ class SurveyCampaignViewSet(VisibleModelViewSet):
     def _answer(self, campaign: SurveyCampaign, code: int = status.HTTP_200_OK) -> Response:
         context = {
             **self.get_serializer_context(),
-            "counts": campaign_counts_for(self.request, [campaign.pk]),
+            "counts": surveys.campaign_counts_by_campaign(self.request.user, [campaign.pk]),
         }
         campaign = SurveyCampaign.objects.select_related("template").get(pk=campaign.pk)
         return Response(CampaignSerializer(campaign, context=context).data, status=code)

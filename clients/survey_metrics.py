@@ -8,6 +8,11 @@ responses, and the share of responses whose score is 4 or more ("satisfied").
 The aggregates are plain counts and sums, computed in SQL. Counts and sums add
 up, so a caller may aggregate per person in one query and add the rows up into
 teams (``Figures.__add__``) without touching a single response in Python.
+
+One rounding rule for every figure here and in ``reports.kpis`` (which calls
+``nps_score`` and ``csat_mean``): half up, as a spreadsheet rounds — 1.25 → 1.3,
+4.125 → 4.13. (The dashboards used to round half to even: a tie could read one
+tenth apart from the survey results page.)
 """
 
 from __future__ import annotations
@@ -25,30 +30,37 @@ SATISFIED_MIN = 4
 LOW_NPS_MAX = DETRACTOR_MAX
 LOW_RATING_MAX = 2
 
+#: The one rounding rule for NPS, CSAT and the shares (see the module docstring).
+ROUNDING = ROUND_HALF_UP
 _ONE_DECIMAL = Decimal("0.1")
 _TWO_DECIMALS = Decimal("0.01")
 
 
-def nps_value(promoters: int, detractors: int, answers: int) -> Decimal | None:
+def nps_score(answers: int, promoters: int, detractors: int) -> Decimal | None:
     """NPS from counts, in points (−100 … 100) with one decimal; None without answers."""
     if not answers:
         return None
     return (Decimal(100) * (promoters - detractors) / answers).quantize(
-        _ONE_DECIMAL, rounding=ROUND_HALF_UP
+        _ONE_DECIMAL, rounding=ROUNDING
     )
+
+
+def csat_mean(answers: int, total: Decimal | int | None) -> Decimal | None:
+    """The mean CSAT score of ``answers`` scores summing to ``total``, two decimals."""
+    return mean_of(total, answers)
 
 
 def percent(part: int, whole: int) -> Decimal | None:
     """``part`` of ``whole`` in % with one decimal; None when ``whole`` is 0."""
     if not whole:
         return None
-    return (Decimal(100) * part / whole).quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
+    return (Decimal(100) * part / whole).quantize(_ONE_DECIMAL, rounding=ROUNDING)
 
 
 def mean_of(total: Decimal | int | None, count: int) -> Decimal | None:
     if not count or total is None:
         return None
-    return (Decimal(total) / count).quantize(_TWO_DECIMALS, rounding=ROUND_HALF_UP)
+    return (Decimal(total) / count).quantize(_TWO_DECIMALS, rounding=ROUNDING)
 
 
 def response_aggregates(prefix: str = "") -> dict[str, Any]:
@@ -81,7 +93,7 @@ class NpsFigures:
 
     @property
     def score(self) -> Decimal | None:
-        return nps_value(self.promoters, self.detractors, self.answers)
+        return nps_score(self.answers, self.promoters, self.detractors)
 
     @property
     def promoter_share(self) -> Decimal | None:
@@ -100,7 +112,7 @@ class CsatFigures:
 
     @property
     def mean(self) -> Decimal | None:
-        return mean_of(self.total, self.answers)
+        return csat_mean(self.answers, self.total)
 
     @property
     def satisfied_share(self) -> Decimal | None:

@@ -92,19 +92,6 @@ def _campaigns(request: HttpRequest) -> QuerySet[SurveyCampaign]:
     return qs
 
 
-def _counts_by_campaign(request: HttpRequest, ids: list[int]) -> dict[int, dict[str, int]]:
-    """Invitation counts of a page of campaigns, over the invitations the reader sees."""
-    now = timezone.now()
-    return {
-        row["campaign"]: row
-        for row in SurveyInvitation.objects.visible_to(request.user)
-        .filter(campaign_id__in=ids)
-        .values("campaign")
-        .annotate(**surveys.campaign_count_aggregates(now))
-        .order_by()
-    }
-
-
 @login_required
 @require_GET
 def campaign_list(request: HttpRequest) -> HttpResponse:
@@ -113,7 +100,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("export") == "csv":
         return _campaign_csv(request, qs)
     page = paginate(request, qs)
-    counts = _counts_by_campaign(request, [c.pk for c in page])
+    counts = surveys.campaign_counts_by_campaign(request.user, [c.pk for c in page])
     for campaign in page:
         campaign.counts = counts.get(campaign.pk, {})
         campaign.automatic = not campaign.key.startswith(surveys.MANUAL_PREFIX)
@@ -137,7 +124,7 @@ def _campaign_csv(request: HttpRequest, qs: QuerySet[SurveyCampaign]) -> HttpRes
             chunk = list(qs[offset : offset + 500])
             if not chunk:
                 return
-            counts = _counts_by_campaign(request, [c.pk for c in chunk])
+            counts = surveys.campaign_counts_by_campaign(request.user, [c.pk for c in chunk])
             for c in chunk:
                 n = counts.get(c.pk, {})
                 yield (
@@ -576,10 +563,13 @@ def results(request: HttpRequest) -> HttpResponse:
 
     rows: Any = []
     page = None
+    people = None  # per person, read once for the rows and the total
     if scope == "am":
-        rows = results_service.person_rows(src, sort or "name")
+        people = results_service.per_person(src)
+        rows = results_service.person_rows(src, sort or "name", people)
     elif scope == "team":
-        rows = results_service.team_rows(request.user, src, sort)
+        people = results_service.per_person(src)
+        rows = results_service.team_rows(request.user, src, sort, people)
     elif scope == "client":
         qs = results_service.client_rows_queryset(src, sort or "name")
         if export:
@@ -589,7 +579,7 @@ def results(request: HttpRequest) -> HttpResponse:
             rows = results_service.client_rows(src, page.object_list)
     if export:
         return _results_csv(scope, period, rows, src)
-    total, reasons = results_service.company_figures(src)
+    total, reasons = results_service.company_figures(src, people)
     return render(
         request,
         "clients/surveys/results.html",

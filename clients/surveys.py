@@ -417,8 +417,9 @@ def campaign_create(
     remind_after_days: int = 7,
     expires_after_days: int = 30,
 ) -> SurveyCampaign:
-    """A draft campaign with an invitation for each contact of ``clients`` (which
-    the caller has already limited to what ``by`` sees); sent with ``campaign_send``."""
+    """A draft campaign with an invitation for each contact of ``clients``; sent with
+    ``campaign_send``. Only the clients ``by`` sees are invited: ``clients`` is
+    narrowed to them here, whatever the caller passed."""
     _require(by, "clients.add_surveycampaign")
     clients = clients.model.objects.visible_to(by).filter(pk__in=clients.values("pk"))
     name = (name or "").strip() or template.name
@@ -506,6 +507,21 @@ def campaign_count_aggregates(now: datetime) -> dict[str, Count]:
 def campaign_counts(invitations: QuerySet[SurveyInvitation], now: datetime) -> dict[str, int]:
     """The counts of ``campaign_count_aggregates`` over ``invitations``, in one query."""
     return invitations.order_by().aggregate(**campaign_count_aggregates(now))
+
+
+def campaign_counts_by_campaign(
+    user: User, campaign_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """``campaign_counts`` for each of ``campaign_ids``, over the invitations ``user``
+    sees, in one grouped query; a campaign without visible invitations is left out."""
+    return {
+        row["campaign"]: row
+        for row in SurveyInvitation.objects.visible_to(user)
+        .filter(campaign_id__in=list(campaign_ids))
+        .values("campaign")
+        .annotate(**campaign_count_aggregates(now or timezone.now()))
+        .order_by()
+    }
 
 
 # -------------------------------------------------------------------- e-mail

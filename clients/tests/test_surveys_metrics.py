@@ -14,10 +14,11 @@ from clients.survey_metrics import (
     Figures,
     NpsFigures,
     csat,
+    csat_mean,
     figures,
     is_low_score,
     nps,
-    nps_value,
+    nps_score,
     percent,
     response_scores,
 )
@@ -35,12 +36,14 @@ from clients.tests.factories import ContactFactory
         (5, 2, 10, Decimal("30.0")),  # 50 % − 20 %
         (1, 1, 3, Decimal("0.0")),
         (2, 1, 3, Decimal("33.3")),  # 66.67 % − 33.33 %
-        (1, 0, 6, Decimal("16.7")),  # 16.666… rounds half up
+        (1, 0, 6, Decimal("16.7")),  # 16.666… rounds to nearest
         (0, 1, 8, Decimal("-12.5")),
+        (1, 0, 80, Decimal("1.3")),  # 1.25: a tie rounds half up
+        (3, 0, 80, Decimal("3.8")),  # 3.75 → 3.8
     ],
 )
 def test_nps_by_hand(promoters, detractors, answers, expected):
-    assert nps_value(promoters, detractors, answers) == expected
+    assert nps_score(answers, promoters, detractors) == expected
 
 
 def test_passives_and_shares():
@@ -52,7 +55,9 @@ def test_passives_and_shares():
 
 def test_csat_by_hand():
     result = CsatFigures(answers=4, total=Decimal("15.34"), satisfied=3)
-    assert result.mean == Decimal("3.84")  # 3.835 rounds half up
+    assert result.mean == Decimal("3.84")  # 3.835: a tie, half to even
+    assert csat_mean(8, 33) == Decimal("4.13")  # 4.125: half up
+    assert csat_mean(8, 35) == Decimal("4.38")  # 4.375: half up
     assert result.satisfied_share == Decimal("75.0")
     assert CsatFigures().mean is None and CsatFigures().satisfied_share is None
     assert percent(1, 3) == Decimal("33.3")
@@ -84,7 +89,7 @@ def test_what_counts_as_a_low_score(nps_answer, ratings, low):
 def test_nps_is_promoter_share_minus_detractor_share(scores):
     promoters = sum(1 for s in scores if s >= 9)
     detractors = sum(1 for s in scores if s <= 6)
-    value = nps_value(promoters, detractors, len(scores))
+    value = nps_score(len(scores), promoters, detractors)
     if not scores:
         assert value is None
         return

@@ -1127,10 +1127,12 @@ def win_rate_records(scope: Scope, period: Period, *, viewer: User, part: str | 
 
 
 def nps_records(scope: Scope, period: Period, *, viewer: User, part: str | None = None) -> Any:
+    from clients.survey_metrics import DETRACTOR_MAX, PROMOTER_MIN
+
     parts = {
-        "promoters": Q(nps_score__gte=9),
-        "detractors": Q(nps_score__lte=6),
-        "passives": Q(nps_score__in=(7, 8)),
+        "promoters": Q(nps_score__gte=PROMOTER_MIN),
+        "detractors": Q(nps_score__lte=DETRACTOR_MAX),
+        "passives": Q(nps_score__gt=DETRACTOR_MAX, nps_score__lt=PROMOTER_MIN),
     }
     return fact_records("nps_responses", scope, period, viewer=viewer, condition=parts.get(part))
 

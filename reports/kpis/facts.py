@@ -45,6 +45,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients.survey_metrics import DETRACTOR_MAX, PROMOTER_MIN
 from reports.kpis.periods import Period
 from reports.kpis.scopes import Scope, ScopeKind, in_scope
 
@@ -353,8 +354,10 @@ SOURCES: tuple[FactSource, ...] = (
         measures=(
             Measure("survey_responses", _("Survey responses")),
             Measure("nps_responses", _("NPS answers"), lambda: Q(nps_score__isnull=False)),
-            Measure("nps_promoters", _("Promoters (9–10)"), lambda: Q(nps_score__gte=9)),
-            Measure("nps_detractors", _("Detractors (0–6)"), lambda: Q(nps_score__lte=6)),
+            Measure("nps_promoters", _("Promoters (9–10)"), lambda: Q(nps_score__gte=PROMOTER_MIN)),
+            Measure(
+                "nps_detractors", _("Detractors (0–6)"), lambda: Q(nps_score__lte=DETRACTOR_MAX)
+            ),
             Measure("csat_responses", _("CSAT answers"), lambda: Q(csat_score__isnull=False)),
             Measure("csat_sum", _("CSAT total"), sum_of="csat_score"),
         ),

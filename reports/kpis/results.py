@@ -14,6 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from clients.survey_metrics import csat_mean, nps_score
+
 ZERO = Decimal("0")
 
 
@@ -89,11 +91,7 @@ class Nps:
 
     @property
     def score(self) -> Decimal | None:
-        if not self.responses:
-            return None
-        return (Decimal(self.promoters - self.detractors) * 100 / self.responses).quantize(
-            Decimal("0.1")
-        )
+        return nps_score(self.responses, self.promoters, self.detractors)
 
 
 @dataclass(frozen=True)
@@ -106,9 +104,7 @@ class Csat:
 
     @property
     def average(self) -> Decimal | None:
-        if not self.responses:
-            return None
-        return (self.total / self.responses).quantize(Decimal("0.01"))
+        return csat_mean(self.responses, self.total)
 
 
 @dataclass(frozen=True)
