@@ -204,6 +204,7 @@ CHANGE_COLUMNS = [
     "changed_at",
     "amount",
     "probability",
+    "owner",
 ]
 QUOTE_COLUMNS = [
     "id",
@@ -1050,6 +1051,7 @@ class ClientHistory:
                     t,
                     amt,
                     w.stages[code].probability,
+                    owner_id,
                 )
             )
         if closes:
@@ -1062,6 +1064,7 @@ class ClientHistory:
                     close_at,
                     deal_amount,
                     w.stages[final_stage].probability,
+                    owner_id,
                 )
             )
 

@@ -113,6 +113,7 @@ def _record_change(deal: Deal, from_stage: Stage | None, by: User | None) -> Dea
         deal=deal,
         from_stage=from_stage,
         to_stage=deal.stage,
+        owner_id=deal.owner_id,
         changed_by=by,
         changed_at=deal.stage_changed_at or timezone.now(),
         amount=deal.amount,

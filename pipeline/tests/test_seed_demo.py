@@ -457,3 +457,13 @@ def test_targets_grow_fifteen_percent_a_quarter(demo):
     )
     assert rep_target.calls_per_day in range(20, 31)
     assert rep_target.visits_per_week in range(10, 16)
+
+
+def test_every_stage_change_carries_its_deals_owner(demo):
+    """The loader writes the owner's copy itself (bulk rows skip ``DealStageChange.save``)."""
+    from django.db.models import F
+
+    from pipeline.models import DealStageChange
+
+    assert DealStageChange.objects.count() > 0
+    assert not DealStageChange.objects.exclude(owner_id=F("deal__owner_id")).exists()

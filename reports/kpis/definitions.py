@@ -638,7 +638,8 @@ def _stage_changes(
         changed_at__gte=period.local_start,
         changed_at__lt=period.local_end,
     )
-    return qs.filter(in_scope(scope, "deal__owner", local_date(OuterRef("changed_at"))))
+    # ``owner`` is the deal's owner, copied onto the change (read from one index).
+    return qs.filter(in_scope(scope, "owner", local_date(OuterRef("changed_at"))))
 
 
 def _advanced() -> Q:
