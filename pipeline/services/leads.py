@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from accounts.visibility import access_for, get_for_user
 from clients.models import Client, ClientSource, ClientStatus, Contact
-from pipeline.models import Activity, Deal, Lead, LeadSource, LeadStatus
+from pipeline.models import Activity, ActivityType, Deal, Lead, LeadSource, LeadStatus
+from pipeline.services.activities import client_refresh_last_visit
 from pipeline.services.deals import assignable_owners, deal_insert, first_stage
 from salesorg.lib.concurrency import StaleWrite
 from salesorg.lib.normalize import normalize_email, normalize_name, normalize_phone
@@ -347,8 +348,13 @@ def lead_convert(
         expected_close_date=expected_close_date,
     )
 
-    # The lead's calls and visits become part of the client's history too.
-    Activity.objects.filter(lead=locked, client__isnull=True).update(client=client)
+    # The lead's calls and visits become part of the client's history too; a
+    # done visit among them is the client's last visit when it is the newest.
+    moved = Activity.objects.filter(lead=locked, client__isnull=True)
+    visited = moved.filter(type=ActivityType.VISIT, status=Activity.Status.DONE).exists()
+    moved.update(client=client)
+    if visited:
+        client_refresh_last_visit(client_id=client.pk)
 
     locked.status = LeadStatus.CONVERTED
     locked.disqualified_reason = ""

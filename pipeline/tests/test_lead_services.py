@@ -1,5 +1,6 @@
 """Lead workflows: duplicates, status, conversion (atomic, idempotent) and web sign-ups."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -7,6 +8,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
@@ -123,6 +125,40 @@ def test_convert_makes_client_contact_and_deal_and_links_them(org):
     visit.refresh_from_db()
     assert visit.client == client and visit.lead == lead  # history kept, on both
     assert lead.history.count() == 2  # created, converted: the lead's history is kept
+
+
+def test_a_done_visit_to_the_lead_becomes_the_clients_last_visit(org):
+    """The visit-cadence page and cadence compliance read the client's last visit."""
+    existing = ClientFactory(owner=org.rep, name="Known Co", cadence="monthly")
+    ContactFactory(client=existing, is_primary=True)
+    earlier = timezone.now() - timedelta(days=40)
+    Client.objects.filter(pk=existing.pk).update(last_visit_at=earlier)
+    lead = LeadFactory(owner=org.rep, company="Known Co")
+    visited = timezone.now() - timedelta(days=3)
+    Activity.objects.create(
+        type="visit", status="done", lead=lead, owner=org.rep, start_at=visited, subject="Visit"
+    )
+    Activity.objects.create(  # planned: not a visit yet
+        type="visit", status="planned", lead=lead, owner=org.rep, start_at=timezone.now()
+    )
+    services.lead_convert(lead=lead, by=org.rep, client=existing)
+    existing.refresh_from_db()
+    assert existing.last_visit_at == visited
+    assert existing.next_visit_due == timezone.localdate(visited) + timedelta(days=30)
+
+
+def test_converting_a_lead_without_done_visits_keeps_the_clients_last_visit(org):
+    existing = ClientFactory(owner=org.rep, name="Known Co")
+    ContactFactory(client=existing, is_primary=True)
+    earlier = timezone.now() - timedelta(days=40)
+    Client.objects.filter(pk=existing.pk).update(last_visit_at=earlier)
+    lead = LeadFactory(owner=org.rep, company="Known Co")
+    Activity.objects.create(
+        type="call", status="done", lead=lead, owner=org.rep, start_at=timezone.now()
+    )
+    services.lead_convert(lead=lead, by=org.rep, client=existing)
+    existing.refresh_from_db()
+    assert existing.last_visit_at == earlier
 
 
 def test_convert_into_an_existing_visible_client(org):

@@ -31,6 +31,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Round, TruncMonth
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -911,27 +912,44 @@ def _cadence_clients(scope: Scope, as_of: date, manager: Any = None) -> Any:
     from pipeline.models import Activity
 
     manager = manager if manager is not None else Client.objects.all()
-    last_visit = (
-        Activity.objects.filter(
-            client_id=OuterRef("pk"),
-            type="visit",
-            status="done",
-            start_at__lt=local_midnight(as_of + timedelta(days=1)),
+    if as_of >= timezone.localdate():
+        # A done visit cannot lie ahead, so the last one up to today is the
+        # client's last visit, which every write of a visit keeps on the client
+        # (``pipeline.services.activities``; the visit-cadence page reads it too).
+        last_visit: Any = F("last_visit_at")
+    else:
+        last_visit = Subquery(
+            Activity.objects.filter(
+                client_id=OuterRef("pk"),
+                type="visit",
+                status="done",
+                start_at__lt=local_midnight(as_of + timedelta(days=1)),
+            )
+            .order_by("-start_at")
+            .values("start_at")[:1]
         )
-        .order_by("-start_at")
-        .values("start_at")[:1]
+    # On cadence: the last visit is on or after the first day of the client's
+    # interval, a bound per cadence (none for "on demand").
+    due_since = models.Case(
+        *[
+            models.When(cadence=cadence, then=models.Value(local_midnight(as_of - timedelta(days))))
+            for cadence, days in CADENCE_DAYS.items()
+            if days
+        ],
+        output_field=models.DateTimeField(),
     )
-    on_cadence = Q(pk__in=[])
-    for cadence, days in CADENCE_DAYS.items():
-        if days:
-            on_cadence |= Q(cadence=cadence, last_visit_day__gte=as_of - timedelta(days=days))
     return (
         manager.exclude(cadence="on_demand")
         .annotate(cadence_person=Coalesce(F("account_manager"), F("owner")))
         .filter(in_scope(scope, "cadence_person", as_of))
-        .annotate(last_visit=Subquery(last_visit))
+        .annotate(last_visit=last_visit)
         .annotate(last_visit_day=local_date("last_visit"))
-        .annotate(on_cadence=models.Case(models.When(on_cadence, then=True), default=False))
+        .annotate(
+            on_cadence=models.Case(
+                models.When(GreaterThanOrEqual(F("last_visit"), due_since), then=True),
+                default=False,
+            )
+        )
     )
 
 

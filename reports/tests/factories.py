@@ -26,6 +26,7 @@ from clients.models import (
     SurveyTemplate,
 )
 from pipeline.models import Activity, Contract, Deal, DealStageChange, Lead, Stage, Target
+from pipeline.services.activities import client_refresh_last_visit
 
 _seq = itertools.count(1)
 
@@ -109,9 +110,13 @@ def activity(
 ) -> Activity:
     if client_ is None and lead is None:
         client_ = client(owner)
-    return Activity.objects.create(
+    made = Activity.objects.create(
         owner=owner, type=type, status=status, client=client_, lead=lead, start_at=when
     )
+    if client_ is not None and type == "visit" and status == "done":
+        # as every write of a visit through the services does
+        client_refresh_last_visit(client_id=client_.pk)
+    return made
 
 
 def lead(owner: User, *, created: datetime, converted: datetime | None = None) -> Lead:

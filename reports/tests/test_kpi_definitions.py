@@ -477,6 +477,54 @@ def test_cadence_compliance_as_of_a_day(past_org):
     assert kpis.cadence_compliance(Scope.person(am), as_of=date(2026, 9, 6)).on_cadence == 1
 
 
+def test_cadence_compliance_today_follows_the_visits_as_they_are_logged(past_org):
+    """Today's figure reads each client's last visit, which the activity services keep:
+    logging, moving and deleting a visit change it as the visit history says."""
+    from django.utils import timezone
+
+    from pipeline.services import activities
+
+    am = past_org.am
+    weekly = f.client(am, cadence="weekly")
+    monthly = f.client(am, cadence="monthly")
+    never = f.client(am, cadence="quarterly")
+
+    def log(client, days_ago):
+        return activities.activity_create(
+            by=am,
+            type="visit",
+            status="done",
+            client=client,
+            subject="Visit",
+            start_at=timezone.now() - timedelta(days=days_ago),
+        )
+
+    def figures(as_of=None):
+        result = kpis.cadence_compliance(Scope.person(am), as_of=as_of)
+        overdue = kpis.cadence_records(Scope.person(am), viewer=am, as_of=as_of, part="overdue")
+        return (result.clients, result.on_cadence), set(overdue.values_list("pk", flat=True))
+
+    old = log(weekly, 20)
+    log(monthly, 10)
+    assert figures() == ((3, 1), {weekly.pk, never.pk})
+    recent = log(weekly, 2)
+    assert figures() == ((3, 2), {never.pk})
+    activities.activity_delete(by=am, activity=recent)  # the visit before counts again
+    assert figures() == ((3, 1), {weekly.pk, never.pk})
+    old.refresh_from_db()
+    activities.activity_update(
+        by=am,
+        activity=old,
+        expected_version=old.version,
+        start_at=timezone.now() - timedelta(days=1),
+    )
+    today = figures()
+    assert today == ((3, 2), {never.pk})
+    # Read tomorrow, today is a past day, counted from the visits themselves: the same.
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        assert figures(as_of=timezone.localdate() - timedelta(days=1)) == today
+
+
 def test_rfm_scores_by_quintile(past_org):
     rep = past_org.rep
     as_of = date(2026, 10, 31)
