@@ -20,7 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -234,6 +235,27 @@ def latest_assessments(qs: QuerySet[SkillAssessment]) -> QuerySet[SkillAssessmen
         | Q(assessed_on=OuterRef("assessed_on"), pk__gt=OuterRef("pk"))
     )
     return qs.filter(~Exists(newer))
+
+
+def latest_skill_profile(
+    base: QuerySet[SkillAssessment] | None = None, person: str = "pk"
+) -> Subquery:
+    """The newest assessment of each person row as one JSON object (``assessed_on``
+    as text and each skill's score), or null.
+
+    One correlated subquery where ``latest_skill_columns`` has five: a page that
+    only shows the profile (the manager's dashboard) builds and runs one.
+    """
+    base = SkillAssessment.objects.all() if base is None else base
+    latest = base.filter(person=OuterRef(person)).order_by("-assessed_on", "-pk")
+    return Subquery(
+        latest.values(
+            json=JSONObject(
+                assessed_on=Cast("assessed_on", output_field=CharField()),
+                **{key: key for key, _label in SKILLS},
+            )
+        )[:1]
+    )
 
 
 def latest_skill_columns(

@@ -58,6 +58,7 @@ from reports.kpis import (
     win_rate_from,
     won_revenue_from,
 )
+from reports.kpis.definitions import open_stages
 from reports.kpis.results import ZERO, percent, ratio
 
 SKILL_TONES = {"meets": "success", "near": "warning", "gap": "danger", "none": "secondary"}
@@ -75,7 +76,8 @@ def build(params: DashboardParams) -> Dashboard:
     # half a second at 1,000,000 activities; the rollup a few milliseconds).
     by_person = breakdown(scope, period, by="person", today=today)
     team = sum(by_person.values(), Totals())
-    rows, stages = manager_data.people(params, day=day, also=set(by_person), now=now)
+    rows = manager_data.people(params, day=day, also=set(by_person), now=now)
+    stages = open_stages()  # read once for the funnel and the stage conversion
     pipeline = funnel(scope, as_of=day, today=today, stages=stages)
     conversion = stage_conversion(scope, period, stages=stages)
     cadence = cadence_compliance(scope, as_of=day)

@@ -38,12 +38,11 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from clients.models import Client, Complaint
-from pipeline.models import Deal, QuoteApproval, Stage, Target
+from pipeline.models import Deal, QuoteApproval, Target
 from pipeline.services.reminders import stale_open_deals
 from reports import teambuilding
 from reports.dashboards.common import text
 from reports.kpis import Period, in_scope
-from reports.kpis.definitions import open_stages
 from reports.models import SkillAssessment
 
 if TYPE_CHECKING:
@@ -51,9 +50,6 @@ if TYPE_CHECKING:
 
 #: rows of each list read per person (the counts are exact)
 LIST_ROWS = 10
-
-#: The stage fields read with the people (what ``kpis.open_stages()`` returns).
-STAGE_FIELDS = ("id", "code", "name", "name_zh", "order", "probability", "kind", "is_active")
 
 #: Target preference for activity rates, as ``kpis.activity_vs_targets`` picks them.
 _RANK = {Target.Period.MONTH: 0, Target.Period.QUARTER: 1, Target.Period.YEAR: 2}
@@ -78,8 +74,9 @@ class PersonRow:
     approvals: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _activity_target(column: str, starts: dict[str, date]) -> Subquery:
-    """The person's ``column`` from the month's target, else the quarter's, else the year's."""
+def _activity_targets(starts: dict[str, date]) -> Subquery:
+    """The person's call and visit rates (``{"calls": …, "visits": …}``) from the
+    month's target, else the quarter's, else the year's."""
     choice = Q(pk__in=[])
     for kind, start in starts.items():
         choice |= Q(period=kind, period_start=start)
@@ -91,7 +88,7 @@ def _activity_target(column: str, starts: dict[str, date]) -> Subquery:
         Target.objects.filter(choice, user=OuterRef("pk"))
         .annotate(rank=rank)
         .order_by("rank")
-        .values(column)[:1]
+        .values(json=JSONObject(calls="calls_per_day", visits="visits_per_week"))[:1]
     )
 
 
@@ -158,15 +155,9 @@ def _grouped(values: QuerySet[Any], key: str, limit: int | None) -> dict[int, li
     return out
 
 
-def people(
-    params: DashboardParams, *, day: date, also: set[int], now: datetime
-) -> tuple[list[PersonRow], list[Stage]]:
+def people(params: DashboardParams, *, day: date, also: set[int], now: datetime) -> list[PersonRow]:
     """Everyone placed in the scope on ``day`` (and ``also``: people with figures in
-    the period who have left it since), plus the viewer for the approvals — one query.
-
-    The viewer's row also brings the open stages, read as ``kpis.open_stages()``
-    reads them, for ``funnel`` and ``stage_conversion`` (one query fewer).
-    """
+    the period who have left it since), plus the viewer for the approvals — one query."""
     viewer = params.viewer
     period = params.period
     starts = {kind: Period.containing(kind, period.start).start for kind in Target.Period}
@@ -194,9 +185,10 @@ def people(
         .annotate(
             member=ExpressionWrapper(member, output_field=BooleanField()),
             revenue_target=_revenue_target(period),
-            calls_target=_activity_target("calls_per_day", starts),
-            visits_target=_activity_target("visits_per_week", starts),
-            **teambuilding.latest_skill_columns(SkillAssessment.objects.visible_to(viewer)),
+            activity_targets=_activity_targets(starts),
+            skill_profile=teambuilding.latest_skill_profile(
+                SkillAssessment.objects.visible_to(viewer)
+            ),
             stale_count=Coalesce(
                 Subquery(stale.order_by().values("owner").annotate(n=Count("pk")).values("n")[:1]),
                 0,
@@ -210,19 +202,6 @@ def people(
             ),
             overdue_rows=array(
                 overdue.order_by("sla_due_at", "pk").values(json=_OVERDUE_JSON())[:LIST_ROWS]
-            ),
-            stage_rows=Case(
-                When(
-                    pk=viewer.pk,
-                    then=array(
-                        Stage.objects.filter(kind=Stage.Kind.OPEN)
-                        .order_by("order", "pk")
-                        .values(
-                            json=JSONObject(id="pk", **{f: f for f in STAGE_FIELDS if f != "id"})
-                        )
-                    ),
-                ),
-                default=Value(None),
             ),
             approval_rows=Case(
                 When(
@@ -265,20 +244,20 @@ def people(
             p.overdue_rows = overdue_by.get(p.pk, [])
             p.approval_rows = approvals_by.get(p.pk) if p.pk == viewer.pk else None
     rows = []
-    stages: list[Stage] = list(open_stages()) if portable else []
     for p in people_:
-        if p.pk == viewer.pk and not portable:
-            stages = [Stage(**row) for row in p.stage_rows or []]
+        targets = p.activity_targets or {}
+        profile = p.skill_profile or {}
+        assessed_on = profile.get("assessed_on")
         rows.append(
             PersonRow(
                 pk=p.pk,
                 name=str(p),
                 member=bool(p.member),
                 revenue_target=p.revenue_target,
-                calls_per_day=p.calls_target,
-                visits_per_week=p.visits_target,
-                skills={key: getattr(p, f"skill_{key}") for key, _l in teambuilding.SKILLS},
-                skill_assessed_on=p.skill_assessed_on,
+                calls_per_day=targets.get("calls"),
+                visits_per_week=targets.get("visits"),
+                skills={key: profile.get(key) for key, _l in teambuilding.SKILLS},
+                skill_assessed_on=date.fromisoformat(assessed_on[:10]) if assessed_on else None,
                 stale_count=p.stale_count,
                 stale=[_moments(r, "quiet") for r in p.stale_rows or []],
                 overdue_count=p.overdue_count,
@@ -286,7 +265,7 @@ def people(
                 approvals=[_moments(r, "requested_at") for r in p.approval_rows or []],
             )
         )
-    return rows, stages
+    return rows
 
 
 def _moments(row: dict[str, Any], *names: str) -> dict[str, Any]:
