@@ -112,7 +112,10 @@ def test_deploy_check_is_clean_when_configured_for_production():
         "SECRET_KEY": "a-long-random-production-key-" + "k3y" * 20,
         "ALLOWED_HOSTS": "crm.example.com",
     }
-    full = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    # Not what the test process set for itself: the browser tests' async switch
+    # (``tests/e2e/conftest.py``) stays set for the rest of their worker's session.
+    own = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    full = {k: v for k, v in os.environ.items() if k not in own}
     full.update({"DJANGO_SETTINGS_MODULE": "salesorg.settings", **env})
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
