@@ -77,6 +77,7 @@ class Command(BaseCommand):
                 f"  {period.label}: {summary.fact_rows} fact rows, "
                 f"{summary.snapshot_rows} snapshot rows ({summary.seconds:.1f} s)"
             )
+        rollups.refresh_statistics()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Rolled up {total_days} days: {facts} fact rows, {snapshot} snapshot rows "
