@@ -1040,6 +1040,8 @@ def _rfm_scoped_sql(scope: Scope, as_of: date) -> tuple[str, list[Any]]:
     from reports.models import Placement
 
     scores, params = rfm_scores_sql(as_of)
+    if scope.kind == ScopeKind.COMPANY:
+        return scores, params  # every scored client: no need to look up whose it is
     client = connection.ops.quote_name(Client._meta.db_table)
     placement = connection.ops.quote_name(Placement._meta.db_table)
     condition, condition_params = scope.placed_sql(

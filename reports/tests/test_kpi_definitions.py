@@ -553,3 +553,7 @@ def test_rfm_scores_by_quintile(past_org):
     best = kpis.rfm_records(Scope.person(rep), viewer=rep, as_of=as_of, recency=5)
     assert [c.pk for c in best] == [clients[0].pk]
     assert kpis.rfm_distribution(Scope.person(past_org.outsider), as_of=as_of).scored == 0
+    # The company's are every scored client's: here the rep's five.
+    assert kpis.rfm_distribution(Scope.company(), as_of=as_of).cells == result.cells
+    champions = kpis.rfm_records(Scope.company(), viewer=past_org.director, as_of=as_of, recency=5)
+    assert [c.pk for c in champions] == [clients[0].pk]
