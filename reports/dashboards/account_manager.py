@@ -61,29 +61,25 @@ def trend_months(params: DashboardParams) -> list[date]:
 
 
 def figures(params: DashboardParams) -> tuple[Totals, dict[date, Totals]]:
-    """The period's totals and the trend's months, from one ``kpis.breakdown`` by day.
+    """The period's totals and the trend's months, from one ``kpis.breakdown`` by month.
 
-    Summing the days of the period gives exactly ``kpis.totals`` for it (the
-    same daily facts), and the months of the trend exactly a breakdown by
-    month — one breakdown instead of two or more. Past days come from the
-    rollup (a year of a line's activities, live, took half a second at
-    1,000,000 activities), today live.
+    A period of whole months inside the trend (a month, a quarter, the year:
+    the picker's usual choices) is the sum of its months — exactly
+    ``kpis.totals`` for it, from the same daily facts; a week or a custom range
+    asks ``kpis.totals`` itself. Past days come from the rollup (a year of a
+    line's activities, live, took half a second at 1,000,000 activities), summed
+    by month in the database, today live.
     """
     months = trend_months(params)
-    window = Period.between(
-        min(months[0], params.period.start),
-        max(Period.containing("month", months[-1]).end, params.period.end),
-    )
-    days = kpis.breakdown(params.scope, window, by="day")  # rollup for past days, today live
+    window = Period.between(months[0], Period.containing("month", months[-1]).end)
+    by_month = kpis.breakdown(params.scope, window, by="month")
     empty = Totals.from_row({}, "live")
+    trend = {m: by_month.get(m, empty) for m in months}
     period = params.period
-    in_period = [t for day, t in days.items() if period.start <= day < period.end]
-    trend: dict[date, Totals] = {m: empty for m in months}
-    for day, t in days.items():
-        month = Period.containing("month", day).start
-        if month in trend:
-            trend[month] = trend[month] + t
-    return reduce(add, in_period, empty), trend
+    whole_months = period.start.day == 1 and period.end.day == 1
+    if whole_months and window.start <= period.start and period.end <= window.end:
+        return reduce(add, (t for m, t in trend.items() if m in period), empty), trend
+    return kpis.totals(params.scope, period), trend
 
 
 # ------------------------------------------------------------------- helpers

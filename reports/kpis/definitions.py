@@ -167,6 +167,12 @@ def _bucket(day: date, by: str) -> date:
     return Period.containing(by, day).start
 
 
+def _rollup_by(by: str, column: str) -> str:
+    """Weeks, months and quarters are summed by the database from the rollup; the
+    live days (today) are bucketed below, where a bucket's first day maps to itself."""
+    return by if by in ("week", "month", "quarter") else column
+
+
 def breakdown(
     scope: Scope,
     period: Period,
@@ -196,10 +202,11 @@ def breakdown(
     if source == Source.LIVE or (source == Source.AUTO and (past is None or not rolled_up(past))):
         groups = facts.live_groups(scope, period, column)
     elif source == Source.ROLLUP or recent is None:
-        groups = facts.rollup_groups(scope, past or period, column)
+        groups = facts.rollup_groups(scope, past or period, _rollup_by(by, column))
     else:
         groups = facts.merge_groups(
-            facts.rollup_groups(scope, past, column), facts.live_groups(scope, recent, column)
+            facts.rollup_groups(scope, past, _rollup_by(by, column)),
+            facts.live_groups(scope, recent, column),
         )
     if by == "person":
         return groups

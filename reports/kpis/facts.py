@@ -40,7 +40,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import connection, models
 from django.db.models import Count, ExpressionWrapper, F, Min, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncQuarter, TruncWeek
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -591,17 +591,26 @@ def rollup_totals(scope: Scope, period: Period) -> Totals:
     return Totals.from_row(row, "rollup")
 
 
+#: Time buckets the rollup sums in SQL (each keyed by its first day, a Monday for weeks).
+_ROLLUP_BUCKETS = {"week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
+
+
 def rollup_groups(scope: Scope, period: Period, by: str) -> dict[Any, Totals]:
+    """Every measure per person, day, team path, or week/month/quarter from the rollup.
+
+    A year by month is twelve rows summed by the database, not 365 days summed here.
+    """
     from reports.models import DailyFact
 
-    column = {"person": "user_id", "day": "day", "team_path": "team_path"}[by]
-    rows = (
-        DailyFact.objects.filter(day__gte=period.start, day__lt=period.end)
-        .filter(scope.placed_q())
-        .values(column)
-        .annotate(**{name: Sum(name) for name in FACT_FIELDS})
-        .order_by()
+    rows = DailyFact.objects.filter(day__gte=period.start, day__lt=period.end).filter(
+        scope.placed_q()
     )
+    if by in _ROLLUP_BUCKETS:
+        rows = rows.annotate(bucket=_ROLLUP_BUCKETS[by]("day"))
+        column = "bucket"
+    else:
+        column = {"person": "user_id", "day": "day", "team_path": "team_path"}[by]
+    rows = rows.values(column).annotate(**{name: Sum(name) for name in FACT_FIELDS}).order_by()
     return {row.pop(column): Totals.from_row(row, "rollup") for row in rows}
 
 

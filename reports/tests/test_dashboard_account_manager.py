@@ -279,8 +279,11 @@ def test_period_totals_read_off_the_breakdown_equal_totals_for_any_period(story,
     today = timezone.localdate()
     client = login(org.am)
     for period in (
-        Period.containing("week", today),
+        Period.containing("week", today),  # not whole months: asked for itself
+        Period.containing("month", today),  # whole months: the trend's, summed
         Period.containing("quarter", today),
+        Period.containing("year", today),
+        Period.containing("month", today - timedelta(days=400)),  # a past month
         Period.custom(today - timedelta(days=70), today),
     ):
         params = DashboardParams(org.am, Scope.line(org.am), period, today)
