@@ -408,6 +408,9 @@ class Deal(VersionedModel):
         super().save(*args, **kwargs)
         # The stage changes carry a copy of the owner (``DealStageChange.owner``):
         # a deal given to someone else takes its history along.
+        fields = kwargs.get("update_fields")
+        if fields is not None and not {"owner", "owner_id"} & set(fields):
+            return  # the owner was not written
         owner_id = self.__dict__.get("owner_id")
         if owner_id is not None and owner_id != getattr(self, "_stored_owner_id", owner_id):
             DealStageChange.objects.filter(deal_id=self.pk).exclude(owner_id=owner_id).update(

@@ -72,3 +72,12 @@ def test_stage_conversion_counts_a_reassigned_deal_for_its_new_owner(org):
     assert steps["first_contact"].entered == 0
     steps = {s.code: s for s in kpis.stage_conversion(Scope.person(org.peer_rep), month).steps}
     assert steps["first_contact"].entered == 1
+
+
+def test_only_a_written_owner_moves_the_history(org):
+    deal = Deal.objects.get(pk=DealFactory(owner=org.rep).pk)
+    deal.owner = org.peer_rep
+    deal.save(update_fields=["title"])  # the owner is not written: nor is its copy
+    assert owners(deal) == {org.rep.pk}
+    deal.save(update_fields=["owner"])
+    assert owners(deal) == {org.peer_rep.pk}
