@@ -92,6 +92,15 @@ def _run(args: list[str], env_overrides: dict[str, str]) -> subprocess.Completed
     )
 
 
+def test_the_web_process_freezes_what_it_loaded_at_start():
+    """The garbage collector leaves the loaded code alone (``salesorg/wsgi.py``)."""
+    env = {"DEBUG": "0", "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "crm.example.com"}
+    code = "import gc, salesorg.wsgi; print(gc.get_freeze_count())"
+    web = _run(["-c", code], env)
+    assert web.returncode == 0, web.stderr
+    assert int(web.stdout.strip()) > 50_000  # the apps, their views and Django
+
+
 def test_the_product_refuses_to_start_without_a_secret_key_in_production():
     env = {"DEBUG": "0", "SECRET_KEY": "", "ALLOWED_HOSTS": "crm.example.com"}
     web = _run(["-c", "import salesorg.wsgi"], env)  # what gunicorn and runserver load
