@@ -237,6 +237,12 @@ def latest_assessments(qs: QuerySet[SkillAssessment]) -> QuerySet[SkillAssessmen
     return qs.filter(~Exists(newer))
 
 
+def _newest_first(base: QuerySet[SkillAssessment] | None, person: str) -> QuerySet[SkillAssessment]:
+    """The outer person row's assessments (among ``base``), the newest first."""
+    base = SkillAssessment.objects.all() if base is None else base
+    return base.filter(person=OuterRef(person)).order_by("-assessed_on", "-pk")
+
+
 def latest_skill_profile(
     base: QuerySet[SkillAssessment] | None = None, person: str = "pk"
 ) -> Subquery:
@@ -246,8 +252,7 @@ def latest_skill_profile(
     One correlated subquery where ``latest_skill_columns`` has five: a page that
     only shows the profile (the manager's dashboard) builds and runs one.
     """
-    base = SkillAssessment.objects.all() if base is None else base
-    latest = base.filter(person=OuterRef(person)).order_by("-assessed_on", "-pk")
+    latest = _newest_first(base, person)
     return Subquery(
         latest.values(
             json=JSONObject(
@@ -265,11 +270,10 @@ def latest_skill_columns(
     assessment's date (``skill_assessed_on``) and scores (``skill_<key>``).
 
     Correlated subqueries, so a page listing people reads their profiles in the
-    same query (the skill matrix, the manager's dashboard); ``base`` narrows the
+    same query (the skill matrix); ``base`` narrows the
     assessments (e.g. to what the viewer may see).
     """
-    base = SkillAssessment.objects.all() if base is None else base
-    latest = base.filter(person=OuterRef(person)).order_by("-assessed_on", "-pk")
+    latest = _newest_first(base, person)
     return {
         "skill_assessed_on": Subquery(latest.values("assessed_on")[:1]),
         **{f"skill_{key}": Subquery(latest.values(key)[:1]) for key, _label in SKILLS},

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import reduce
-from operator import add
 from typing import Any
 
 from django.urls import reverse
@@ -29,7 +27,7 @@ from django.utils.translation import ngettext
 from clients.models import RFM_SEGMENT_LABELS, Cadence, ComplaintStatus, Severity
 from reports import kpis
 from reports.dashboards import account_manager_data as data
-from reports.dashboards.common import attainment_tone, cadence_chart
+from reports.dashboards.common import attainment_tone, cadence_chart, sum_totals
 from reports.dashboards.params import DashboardParams
 from reports.dashboards.widgets import (
     Badge,
@@ -78,7 +76,7 @@ def figures(params: DashboardParams) -> tuple[Totals, dict[date, Totals]]:
     period = params.period
     whole_months = period.start.day == 1 and period.end.day == 1
     if whole_months and window.start <= period.start and period.end <= window.end:
-        return reduce(add, (t for m, t in trend.items() if m in period), empty), trend
+        return sum_totals(trend, period), trend
     return kpis.totals(params.scope, period), trend
 
 
