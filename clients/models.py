@@ -852,7 +852,14 @@ class SurveyInvitation(models.Model):
         indexes = [
             models.Index(
                 fields=["sent_at", "answered_at", "reminded_at"], name="invitation_reminder_idx"
-            )
+            ),
+            # the links still open (unanswered, not yet expired): the support
+            # dashboard's campaigns "collecting answers"
+            models.Index(
+                fields=["expires_at"],
+                name="invitation_open_idx",
+                condition=models.Q(answered_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

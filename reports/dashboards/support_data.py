@@ -239,17 +239,18 @@ def active_campaigns(
         expires_at__gt=timezone.now(),
         campaign__status__in=ACTIVE_CAMPAIGN,
     ).values("campaign_id")
-    mine = Q(invitations__client__in=in_scope)
+    # The scope's invitations are joined once and counted with plain filters (a
+    # filter before ``annotate`` narrows the join the counts read): a filter on the
+    # client inside each count made PostgreSQL read the scope's clients once per count.
     rows = (
         SurveyCampaign.objects.filter(pk__in=open_invitations)
+        .filter(invitations__client__in=in_scope)
         .select_related("template")
         .only("name", "status", "sent_at", "created_at", "template__name")
         .annotate(
-            invited_n=Count("invitations", filter=mine),
-            sent_n=Count("invitations", filter=mine & Q(invitations__sent_at__isnull=False)),
-            answered_n=Count(
-                "invitations", filter=mine & Q(invitations__answered_at__isnull=False)
-            ),
+            invited_n=Count("invitations"),
+            sent_n=Count("invitations", filter=Q(invitations__sent_at__isnull=False)),
+            answered_n=Count("invitations", filter=Q(invitations__answered_at__isnull=False)),
         )
         .order_by(F("sent_at").desc(nulls_last=True), "-created_at", "-pk")
     )
