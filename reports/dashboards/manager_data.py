@@ -23,6 +23,7 @@ from django.db.models import (
     Case,
     Count,
     ExpressionWrapper,
+    F,
     IntegerField,
     JSONField,
     OuterRef,
@@ -31,6 +32,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
@@ -111,6 +113,7 @@ def _client_name() -> Subquery:
 
 def _STALE_JSON() -> JSONObject:
     return JSONObject(
+        n="list_n",
         id="pk",
         title="title",
         client=_client_name(),
@@ -123,6 +126,7 @@ def _STALE_JSON() -> JSONObject:
 
 def _OVERDUE_JSON() -> JSONObject:
     return JSONObject(
+        n="list_n",
         id="pk",
         subject="subject",
         client="client__name",
@@ -144,6 +148,17 @@ def _APPROVAL_JSON() -> JSONObject:
         discount=text("discount_percent"),
         requested_at=text("requested_at"),
     )
+
+
+def _counted(qs: QuerySet[Any]) -> QuerySet[Any]:
+    """``list_n``: how many rows the owner's whole list has, on each row (a window
+    count, taken before ``LIMIT``), so one subquery gives a list's first rows and
+    its length — two subqueries read every stale deal of a person twice."""
+    return qs.annotate(list_n=Window(Count("pk"), partition_by=F("owner")))
+
+
+def _length(rows: list[dict[str, Any]] | None) -> int:
+    return int(rows[0]["n"]) if rows else 0
 
 
 def _grouped(values: QuerySet[Any], key: str, limit: int | None) -> dict[int, list[Any]]:
@@ -169,8 +184,8 @@ def people(params: DashboardParams, *, day: date, also: set[int], now: datetime)
     all_approvals = QuoteApproval.objects.visible_to(viewer).filter(
         decision=QuoteApproval.Decision.PENDING
     )
-    stale = all_stale.filter(owner=OuterRef("pk"))
-    overdue = all_overdue.filter(owner=OuterRef("pk"))
+    stale = _counted(all_stale.filter(owner=OuterRef("pk")))
+    overdue = _counted(all_overdue.filter(owner=OuterRef("pk")))
     approvals = all_approvals.filter(approver=OuterRef("pk"))
     # The lists come back as JSON arrays on PostgreSQL; elsewhere (the embedded
     # SQLite default) a query each, below.
@@ -189,17 +204,7 @@ def people(params: DashboardParams, *, day: date, also: set[int], now: datetime)
             skill_profile=teambuilding.latest_skill_profile(
                 SkillAssessment.objects.visible_to(viewer)
             ),
-            stale_count=Coalesce(
-                Subquery(stale.order_by().values("owner").annotate(n=Count("pk")).values("n")[:1]),
-                0,
-            ),
             stale_rows=array(stale.order_by("quiet", "pk").values(json=_STALE_JSON())[:LIST_ROWS]),
-            overdue_count=Coalesce(
-                Subquery(
-                    overdue.order_by().values("owner").annotate(n=Count("pk")).values("n")[:1]
-                ),
-                0,
-            ),
             overdue_rows=array(
                 overdue.order_by("sla_due_at", "pk").values(json=_OVERDUE_JSON())[:LIST_ROWS]
             ),
@@ -219,14 +224,14 @@ def people(params: DashboardParams, *, day: date, also: set[int], now: datetime)
     if portable:
         pks = [p.pk for p in people_]
         stale_by = _grouped(
-            all_stale.filter(owner__in=pks)
+            _counted(all_stale.filter(owner__in=pks))
             .order_by("quiet", "pk")
             .values("owner", json=_STALE_JSON()),
             "owner",
             LIST_ROWS,
         )
         overdue_by = _grouped(
-            all_overdue.filter(owner__in=pks)
+            _counted(all_overdue.filter(owner__in=pks))
             .order_by("sla_due_at", "pk")
             .values("owner", json=_OVERDUE_JSON()),
             "owner",
@@ -258,9 +263,9 @@ def people(params: DashboardParams, *, day: date, also: set[int], now: datetime)
                 visits_per_week=targets.get("visits"),
                 skills={key: profile.get(key) for key, _l in teambuilding.SKILLS},
                 skill_assessed_on=date.fromisoformat(assessed_on[:10]) if assessed_on else None,
-                stale_count=p.stale_count,
+                stale_count=_length(p.stale_rows),
                 stale=[_moments(r, "quiet") for r in p.stale_rows or []],
-                overdue_count=p.overdue_count,
+                overdue_count=_length(p.overdue_rows),
                 overdue=[_moments(r, "due") for r in p.overdue_rows or []],
                 approvals=[_moments(r, "requested_at") for r in p.approval_rows or []],
             )

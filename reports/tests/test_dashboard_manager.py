@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from clients.models import Client
 from pipeline.models import Deal, Quote, QuoteApproval
 from reports import kpis
+from reports.dashboards.manager_data import LIST_ROWS
 from reports.dashboards.widgets import money, pct
 from reports.kpis import Period, Scope
 from reports.models import SkillAssessment
@@ -176,6 +177,21 @@ def test_the_numbers_are_the_kpi_definitions(past_org, login, now):
     html = response.content.decode()
     assert 'data-testid="section-skills"' in html
     assert "Stale East 0" in html and "Late East 0" in html and "Q-EAST-0" in html
+
+
+def test_a_person_s_lists_are_cut_but_counted_in_full(past_org, login, now):
+    """Each person's stale deals and overdue complaints arrive as their first
+    ``LIST_ROWS`` rows with the length of the whole list: the tiles count them all."""
+    org = past_org
+    _work(org, n=LIST_ROWS + 2)
+    response = login(org.manager).get(URL)
+    tiles = _tiles(response)
+    assert tiles["stale-deals"].value == str(LIST_ROWS + 2)
+    assert tiles["overdue-complaints"].value == str(LIST_ROWS + 2)
+    stale = response.context["dashboard"].tables()["stale-deals"]
+    titles = [row[0].text for row in stale.rows]
+    assert len(titles) == LIST_ROWS
+    assert all(title.startswith("Stale East") for title in titles)
 
 
 def test_a_team_scope_measures_the_team_s_target(past_org, login, now):
