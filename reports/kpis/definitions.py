@@ -30,7 +30,7 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, Round, TruncMonth
+from django.db.models.functions import Coalesce, Round
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -64,6 +64,7 @@ from reports.kpis.results import (
 )
 from reports.kpis.scopes import Scope, ScopeKind, in_scope
 from salesorg.lib import refcache
+from salesorg.lib.sql import DateTrunc
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -879,7 +880,7 @@ def weighted_pipeline(scope: Scope, period: Period) -> WeightedPipeline:
     """
     rows = (
         _pipeline_deals(scope, period)
-        .annotate(month=TruncMonth("expected_close_date"))
+        .annotate(month=DateTrunc("expected_close_date", "month"))
         .values("month")
         .annotate(**_pipeline_sums())
         .order_by("month")

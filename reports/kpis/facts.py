@@ -40,7 +40,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import connection, models
 from django.db.models import Count, ExpressionWrapper, F, Min, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncQuarter, TruncWeek
+from django.db.models.functions import Coalesce, TruncDate
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.survey_metrics import DETRACTOR_MAX, PROMOTER_MIN
 from reports.kpis.periods import Period
 from reports.kpis.scopes import Scope, ScopeKind, in_scope
+from salesorg.lib.sql import DateTrunc
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -592,7 +593,7 @@ def rollup_totals(scope: Scope, period: Period) -> Totals:
 
 
 #: Time buckets the rollup sums in SQL (each keyed by its first day, a Monday for weeks).
-_ROLLUP_BUCKETS = {"week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
+_ROLLUP_BUCKETS = ("week", "month", "quarter")
 
 
 def rollup_groups(scope: Scope, period: Period, by: str) -> dict[Any, Totals]:
@@ -606,7 +607,7 @@ def rollup_groups(scope: Scope, period: Period, by: str) -> dict[Any, Totals]:
         scope.placed_q()
     )
     if by in _ROLLUP_BUCKETS:
-        rows = rows.annotate(bucket=_ROLLUP_BUCKETS[by]("day"))
+        rows = rows.annotate(bucket=DateTrunc("day", by))
         column = "bucket"
     else:
         column = {"person": "user_id", "day": "day", "team_path": "team_path"}[by]
