@@ -586,7 +586,7 @@ def rollup_totals(scope: Scope, period: Period) -> Totals:
 
     row = (
         DailyFact.objects.filter(day__gte=period.start, day__lt=period.end)
-        .filter(scope.placed_q())
+        .filter(scope.rollup_q())
         .aggregate(**{name: Sum(name) for name in FACT_FIELDS})
     )
     return Totals.from_row(row, "rollup")
@@ -604,7 +604,7 @@ def rollup_groups(scope: Scope, period: Period, by: str) -> dict[Any, Totals]:
     from reports.models import DailyFact
 
     rows = DailyFact.objects.filter(day__gte=period.start, day__lt=period.end).filter(
-        scope.placed_q()
+        scope.rollup_q()
     )
     if by in _ROLLUP_BUCKETS:
         rows = rows.annotate(bucket=DateTrunc("day", by))

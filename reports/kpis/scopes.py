@@ -104,6 +104,18 @@ class Scope:
         column = f"{alias}.path" if self.kind == ScopeKind.LINE else f"{alias}.team_path"
         return f"({column} LIKE %s OR {column} LIKE %s)", [f"{self.id}.%", f"%.{self.id}.%"]
 
+    def rollup_q(self) -> Q:
+        """``placed_q`` for the rollup's rows, which are indexed by ``(user, day)``.
+
+        A path pattern (``%.12.%``) can use no index, so a line's or a team's
+        year of rows was found by testing every row of the year. Naming everyone
+        ever in the scope as well lets the database read just their rows by the
+        index; the path still decides which of those days count.
+        """
+        if not self.uses_tree:
+            return self.placed_q()
+        return self.placed_q() & Q(user_id__in=self.members_ever())
+
     def members_ever(self) -> models.QuerySet[Any]:
         """Ids of everyone who was ever in a line or team scope (to narrow big scans)."""
         return Placement.objects.filter(self.placed_q()).values("user_id")
