@@ -7,7 +7,7 @@ from itertools import chain
 from typing import Any
 
 from django.db import connection
-from django.db.models import DateField, QuerySet
+from django.db.models import DateField, DateTimeField, QuerySet
 from django.db.models.functions import Trunc
 
 
@@ -48,7 +48,8 @@ class DateTrunc(Trunc):
         super().__init__(expression, kind, output_field=DateField())
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
-        if not isinstance(self.lhs.output_field, DateField) or self.tzinfo is not None:
-            return self.as_sql(compiler, connection)
+        field = self.lhs.output_field
+        if isinstance(field, DateTimeField) or not isinstance(field, DateField):
+            return self.as_sql(compiler, connection)  # a moment's day depends on the zone
         sql, params = compiler.compile(self.lhs)
         return f"DATE_TRUNC(%s, ({sql})::timestamp)::date", (self.kind, *params)
