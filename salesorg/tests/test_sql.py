@@ -45,7 +45,7 @@ def test_every_day_of_a_year_lands_where_django_s_own_truncation_puts_it():
     assert ours == django and len(ours) == 53
 
 
-def test_a_moment_keeps_django_s_zone_aware_truncation(settings):
+def test_a_moment_keeps_django_s_zone_aware_truncation():
     """A ``DateTimeField`` is a ``DateField`` too: its day depends on the zone, so
     it is left to Django (here 1 December 00:30 in Shanghai is still 30 November UTC)."""
     from accounts.models import User
