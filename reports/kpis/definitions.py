@@ -648,7 +648,7 @@ def _stage_changes(
         changed_at__lt=period.local_end,
     )
     # ``owner`` is the deal's owner, copied onto the change (read from one index).
-    return qs.filter(in_scope(scope, "owner", local_date(OuterRef("changed_at"))))
+    return qs.filter(in_scope(scope, "owner", local_date(OuterRef("changed_at")), within=period))
 
 
 def _advanced() -> Q:
@@ -722,7 +722,7 @@ def _prospect_visits(scope: Scope, period: Period) -> Any:
             start_at__gte=period.local_start,
             start_at__lt=period.local_end,
         )
-        .filter(in_scope(scope, "owner", local_date(OuterRef("start_at"))))
+        .filter(in_scope(scope, "owner", local_date(OuterRef("start_at")), within=period))
         .filter(~Exists(won_before))
     )
 

@@ -145,11 +145,12 @@ class FactSource:
             .annotate(fact_day=self.day_expression(), fact_person=self.person_expression())
         )
 
-    def scope_q(self, scope: Scope) -> Q:
-        """``in_scope`` on this source's records (a base queryset for the person annotation)."""
+    def scope_q(self, scope: Scope, period: Period | None = None) -> Q:
+        """``in_scope`` on this source's records (a base queryset for the person annotation),
+        ``period``: the one the records were picked from (``in_period``)."""
         person = self.person if isinstance(self.person, str) else "fact_person"
         day = OuterRef(self.moment) if self.moment_is_date else local_date(OuterRef(self.moment))
-        return in_scope(scope, person, day)
+        return in_scope(scope, person, day, within=period)
 
     def measure(self, name: str) -> Measure:
         for measure in self.measures:
@@ -165,7 +166,7 @@ class FactSource:
         ``condition`` narrows to one measure (``measure(name).q()``) or a part of it.
         """
         qs = self.base(self.model._default_manager.visible_to(viewer), period)  # type: ignore[attr-defined]
-        qs = qs.filter(self.scope_q(scope))
+        qs = qs.filter(self.scope_q(scope, period))
         if condition:
             qs = qs.filter(condition)
         return qs

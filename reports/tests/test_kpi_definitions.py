@@ -192,6 +192,36 @@ def test_a_team_move_mid_month_splits_the_month_between_the_teams(past_org):
     assert many[(Scope.team(org.east).key, march.label)] == Decimal("100000.00")
 
 
+def test_stage_changes_count_where_their_owner_was_that_day(past_org):
+    """Stage conversion over a month with a move in it: the moved rep's changes count
+    for the team of each day, everyone else's (in their team all month) as usual."""
+    org = past_org
+    march = Period.containing("month", date(2026, 3, 1))
+    f.deal(org.peer_rep, created=at(date(2026, 3, 2)))  # East all month
+    f.deal(org.rep, created=at(date(2026, 3, 10)))  # East on the day
+    with time_machine.travel(at(date(2026, 3, 15), 10), tick=False):
+        account_services.user_update(
+            by=org.director, user=org.rep, team=org.north_team, reports_to=org.peer_am
+        )
+    f.deal(org.rep, created=at(date(2026, 3, 20)))  # North on the day
+    f.deal(org.peer_rep, created=at(date(2026, 4, 1)))  # after the month
+
+    def entered(scope: Scope) -> int:
+        steps = {s.code: s for s in kpis.stage_conversion(scope, march).steps}
+        return steps["first_contact"].entered
+
+    assert entered(Scope.team(org.east)) == 2
+    assert entered(Scope.team(org.north)) == 1
+    assert entered(Scope.person(org.rep)) == 2
+    assert entered(Scope.company()) == 3
+    first = f.stage("first_contact").pk
+    east = kpis.stage_conversion_records(
+        Scope.team(org.east), march, viewer=org.director, stage_id=first
+    )
+    assert {d.owner_id for d in east} == {org.peer_rep.pk, org.rep.pk}
+    assert east.count() == 2
+
+
 # ------------------------------------------------------------- care numbers
 def test_nps_csat_and_complaint_sla(past_org):
     org = past_org
