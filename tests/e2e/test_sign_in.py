@@ -42,6 +42,9 @@ def test_a_rep_on_a_phone_sees_their_line_and_signs_out(phone_page, demo_company
     for name in ("Wei Wang", "Li Na", "Chen Jing", "Zhao Lei"):
         assert name in line.inner_text()
     phone_page.get_by_role("button", name="Menu").click()
+    # Bootstrap marks the menu "show" once it has finished opening; a click on the
+    # user menu while it still slides open can land before the menu is in place.
+    phone_page.locator("#mainnav.show").wait_for()
     phone_page.get_by_test_id("user-menu").click()
     phone_page.get_by_role("button", name="Sign out").click()
     phone_page.wait_for_url(re.compile(r"/login/$"))
