@@ -116,13 +116,17 @@ def build(params: DashboardParams) -> Dashboard:
         child_ids,
     )
 
+    # --- one read of today's open deals: the funnel and the forecast's pipeline
+    horizon = _forecast_horizon(today)
+    funnel, pipeline = kpis.funnel_and_pipeline(scope, horizon, today=today)
+
     tiles = _headline_tiles(params, by_month, current, targets, month, quarter, ytd, year)
     sections = [
         _revenue_section(params, by_month, targets, year),
         _regions_section(params, by_team, team_names, targets, scope.id),
-        _funnel_section(params),
+        _funnel_section(params, funnel),
         _trends_section(params, by_month, year),
-        _forecast_section(params, by_month, year),
+        _forecast_section(params, by_month, year, horizon, pipeline),
         _accounts_section(params),
         _top_deals_section(params),
         _risks_section(params),
@@ -339,8 +343,16 @@ def _regions_section(
     )
 
 
-def _funnel_section(params: DashboardParams) -> Section:
-    funnel = kpis.funnel(params.scope, today=params.today)
+def _forecast_horizon(today: date) -> Period:
+    """This month and the next ``FORECAST_MONTHS - 1``: the months the forecast draws."""
+    first = Period.containing(PeriodKind.MONTH, today)
+    end = first.start
+    for _i in range(FORECAST_MONTHS):
+        end = Period.containing(PeriodKind.MONTH, end).end
+    return Period.between(first.start, end)
+
+
+def _funnel_section(params: DashboardParams, funnel: kpis.Funnel) -> Section:
     chart = Chart(
         key="funnel",
         title="",
@@ -409,19 +421,17 @@ def _trends_section(params: DashboardParams, by_month: dict[date, Totals], year:
 
 
 def _forecast_section(
-    params: DashboardParams, by_month: dict[date, Totals], year: Period
+    params: DashboardParams,
+    by_month: dict[date, Totals],
+    year: Period,
+    horizon: Period,
+    pipeline: kpis.WeightedPipeline,
 ) -> Section:
     today = params.today
-    first = Period.containing(PeriodKind.MONTH, today)
-    end = first.start
-    for _i in range(FORECAST_MONTHS):
-        end = Period.containing(PeriodKind.MONTH, end).end
-    horizon = Period.between(first.start, end)
-    pipeline = kpis.weighted_pipeline(params.scope, horizon)
     weighted = {m.month: m.weighted_amount for m in pipeline.months}
     months = []
-    day = first.start
-    while day < end:
+    day = horizon.start
+    while day < horizon.end:
         months.append(day)
         day = Period.containing(PeriodKind.MONTH, day).end
     # Run rate: the year's won revenue so far per elapsed day, projected over each month.

@@ -102,7 +102,8 @@ drill-down beside it:
   with no won deal before the visit — visited in the period, and how many
   have a won deal since); records: ``visit_conversion_records(..., part="converted")``;
 - ``weighted_pipeline(scope, period) -> WeightedPipeline`` (open deals expected
-  to close in the period, by month);
+  to close in the period, by month); ``funnel_and_pipeline(scope, period)``
+  gives today's funnel and the weighted pipeline from one read of the deals;
 - ``cadence_compliance(scope, *, as_of=None) -> CadenceCompliance``;
   records: ``cadence_records(scope, *, viewer, as_of=None, part=None)``;
 - ``rfm_distribution(scope, *, as_of=None) -> RfmDistribution``; records:
@@ -156,6 +157,7 @@ from reports.kpis.definitions import (
     csat_records,
     fact_records,
     funnel,
+    funnel_and_pipeline,
     funnel_records,
     negotiation_cycle,
     negotiation_cycle_from,
@@ -274,6 +276,7 @@ __all__ = [
     "default_scope",
     "fact_records",
     "funnel",
+    "funnel_and_pipeline",
     "funnel_records",
     "in_scope",
     "may_view",

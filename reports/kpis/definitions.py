@@ -9,7 +9,7 @@ viewer may not see.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, timedelta
@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import (
+    Case,
     Count,
+    DateField,
     Exists,
     F,
     Max,
@@ -28,6 +30,7 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Round
@@ -512,27 +515,35 @@ def funnel(
     as_of = as_of or today
     stages = _open_stages() if stages is None else stages
     if as_of >= today:
-        rows = {
-            r["stage_id"]: r
-            for r in Deal.objects.filter(stage__kind="open")
+        sums = (
+            Deal.objects.filter(stage__kind="open")
             .filter(in_scope(scope, "owner", today))
             .values("stage_id")
             .annotate(**_pipeline_sums())
             .order_by()
-        }
-        rows = {
-            stage_id: {
-                "deals": r["deals"],
-                "amount": r["amount_sum"],
-                "weighted_amount": r["weighted_sum"],
-                "other_currency": r["other_currency"],
-            }
-            for stage_id, r in rows.items()
-        }
-        used = "live"
-    else:
-        days, used = pipeline_snapshot(scope, [as_of], source=source)
-        rows = days.get(as_of, {})
+        )
+        return _funnel(as_of, stages, _stage_sums(sums), "live")
+    days, used = pipeline_snapshot(scope, [as_of], source=source)
+    return _funnel(as_of, stages, days.get(as_of, {}), used)
+
+
+def _stage_sums(rows: Iterable[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """``_pipeline_sums`` rows (one or more per stage) added up by stage, in the
+    pipeline snapshot's shape."""
+    out: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        empty = {"deals": 0, "amount": ZERO, "weighted_amount": ZERO, "other_currency": 0}
+        stage = out.setdefault(r["stage_id"], empty)
+        stage["deals"] += r["deals"]
+        stage["amount"] += r["amount_sum"]
+        stage["weighted_amount"] += r["weighted_sum"]
+        stage["other_currency"] += r["other_currency"]
+    return out
+
+
+def _funnel(
+    as_of: date, stages: Sequence[Any], rows: dict[int, dict[str, Any]], used: str
+) -> Funnel:
     return Funnel(
         as_of=as_of,
         stages=tuple(
@@ -885,17 +896,69 @@ def weighted_pipeline(scope: Scope, period: Period) -> WeightedPipeline:
         .annotate(**_pipeline_sums())
         .order_by("month")
     )
+    return _weighted_pipeline(rows)
+
+
+def _weighted_pipeline(rows: Iterable[dict[str, Any]]) -> WeightedPipeline:
+    """``_pipeline_sums`` rows with a ``month`` (one or more per month) added up by month."""
+    months: dict[date, list[Any]] = {}
+    for r in rows:
+        sums = months.setdefault(r["month"], [0, ZERO, ZERO, 0])
+        sums[0] += r["deals"]
+        sums[1] += r["amount_sum"]
+        sums[2] += r["weighted_sum"]
+        sums[3] += r["other_currency"]
     return WeightedPipeline(
         months=tuple(
             PipelineMonth(
-                month=r["month"],
-                deals=r["deals"],
-                amount=r["amount_sum"],
-                weighted_amount=Decimal(r["weighted_sum"]).quantize(Decimal("0.01")),
-                other_currency=r["other_currency"],
+                month=month,
+                deals=deals,
+                amount=amount,
+                weighted_amount=Decimal(weighted).quantize(Decimal("0.01")),
+                other_currency=other,
             )
-            for r in rows
+            for month, (deals, amount, weighted, other) in sorted(months.items())
         )
+    )
+
+
+def funnel_and_pipeline(
+    scope: Scope,
+    period: Period,
+    *,
+    today: date | None = None,
+    stages: Sequence[Any] | None = None,
+) -> tuple[Funnel, WeightedPipeline]:
+    """``funnel(scope)`` today and ``weighted_pipeline(scope, period)``, in one read.
+
+    Both sum today's open deals of the scope; the director's page shows both,
+    and reading the 30,000 open deals of the company (and working out each
+    one's weighted amount) once instead of twice saves a third of its time.
+    The deals are summed by stage and close month (a month only when it falls
+    in ``period``), and those few sums added up here each way.
+    """
+    from pipeline.models import Deal
+
+    today = _today(today)
+    stages = _open_stages() if stages is None else stages
+    in_horizon = Q(expected_close_date__gte=period.start, expected_close_date__lt=period.end)
+    rows = list(
+        Deal.objects.filter(stage__kind="open")
+        .filter(in_scope(scope, "owner", today))
+        .annotate(
+            month=Case(
+                When(in_horizon, then=DateTrunc("expected_close_date", "month")),
+                default=None,
+                output_field=DateField(),
+            )
+        )
+        .values("stage_id", "month")
+        .annotate(**_pipeline_sums())
+        .order_by()
+    )
+    return (
+        _funnel(today, stages, _stage_sums(rows), "live"),
+        _weighted_pipeline(r for r in rows if r["month"] is not None),
     )
 
 

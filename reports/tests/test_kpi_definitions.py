@@ -490,6 +490,37 @@ def test_funnel_weighted_pipeline_and_stage_conversion(past_org):
     assert stuck.count() == 5
 
 
+def test_funnel_and_pipeline_read_together_equal_each_read_alone(past_org):
+    """The director's one read of the open deals gives today's funnel and the
+    weighted pipeline exactly as ``funnel`` and ``weighted_pipeline`` do."""
+    org = past_org
+    today = kpis.Period.containing("day").start
+    horizon = Period.between(today.replace(day=1), today.replace(day=1) + timedelta(days=95))
+    for person, close, amount, currency in (
+        (org.rep, today + timedelta(days=3), "100000", "CNY"),
+        (org.rep, today + timedelta(days=40), "55555.55", "CNY"),
+        (org.peer_rep, today + timedelta(days=40), "70000", "USD"),
+        (org.rep, today + timedelta(days=400), "900000", "CNY"),  # beyond the horizon
+        (org.outsider, today + timedelta(days=3), "123000", "CNY"),  # another region
+    ):
+        f.deal(
+            person,
+            created=at(today - timedelta(days=5)),
+            path=[("proposal", at(today - timedelta(days=2)))],
+            amount=amount,
+            currency=currency,
+            expected_close=close,
+        )
+    f.deal(org.rep, created=at(today - timedelta(days=9)), expected_close=today)
+    for scope in (Scope.company(), Scope.team(org.east), Scope.person(org.rep)):
+        funnel, pipeline = kpis.funnel_and_pipeline(scope, horizon)
+        assert funnel == kpis.funnel(scope)
+        assert pipeline == kpis.weighted_pipeline(scope, horizon)
+    funnel, pipeline = kpis.funnel_and_pipeline(Scope.team(org.east), horizon)
+    assert funnel.deals == 5  # the far one counts today, the other region's does not
+    assert sum(m.deals for m in pipeline.months) == 4
+
+
 def test_cadence_compliance_as_of_a_day(past_org):
     am = past_org.am
     as_of = date(2026, 8, 31)
