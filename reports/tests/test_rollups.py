@@ -182,6 +182,32 @@ def test_the_backfill_leaves_the_planner_counting_the_rebuilt_rows(history):
     assert estimated == DailyFact.objects.count()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_backfill_outside_a_transaction_vacuums_what_it_replaced():
+    """Run as the command runs (autocommit), a backfill vacuums the rollup tables:
+    the dashboards then read this rebuild's rows, not every rebuild's leftovers."""
+    from django.db import connection
+
+    from tests.personas import build_org
+
+    with time_machine.travel(timezone.now() - timedelta(days=30), tick=False):
+        org = build_org()
+    today = timezone.localdate()
+    for back in range(1, 6):
+        f.activity(org.rep, when=at(today - timedelta(days=back), 10))
+    call_command("kpi_backfill", "--from", str(today - timedelta(days=10)), stdout=StringIO())
+    tables = [m._meta.db_table for m in (DailyFact, PipelineSnapshot, RollupDay)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables "
+            "WHERE relname = ANY(%s) AND last_vacuum IS NOT NULL",
+            [tables],
+        )
+        vacuumed = {name for (name,) in cursor.fetchall()}
+    assert DailyFact.objects.filter(user=org.rep).count() == 5
+    assert vacuumed == set(tables)
+
+
 def test_the_nightly_job_rolls_up_and_follows_late_changes(past_org):
     org = past_org
     today = timezone.localdate()
