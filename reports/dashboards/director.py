@@ -1,9 +1,10 @@
 """The director's dashboard: the company's results against target, and where they come from.
 
 SPEC section 7 numbers, all from ``reports.kpis``. The year's daily facts are
-read once, grouped by month (``breakdown``), and the month, quarter and
-year-to-date figures, the trends and the NPS line are all taken off that one
-result; the other sections cost one query each.
+read once, grouped by region and month (``breakdown_by_team_and_month``), and
+the month, quarter and year-to-date figures, the regions, the trends and the
+NPS line are all taken off that one result; today's open deals are read once
+for the funnel and the forecast; the other sections cost one query each.
 """
 
 from __future__ import annotations
@@ -75,6 +76,23 @@ def _targets(params: DashboardParams, starts: dict[str, date], teams: list[int])
     return out
 
 
+def _months(cells: dict[tuple[Any, date], Totals]) -> dict[date, Totals]:
+    """The months of a team-by-month breakdown, every team added up (in month order)."""
+    out: dict[date, Totals] = {}
+    for (_team, month), values in cells.items():
+        out[month] = out[month] + values if month in out else values
+    return dict(sorted(out.items()))
+
+
+def _teams(cells: dict[tuple[Any, date], Totals], period: Period) -> dict[Any, Totals]:
+    """The teams of a team-by-month breakdown over the months of ``period``."""
+    out: dict[Any, Totals] = {}
+    for (team, month), values in cells.items():
+        if month in period:
+            out[team] = out[team] + values if team in out else values
+    return out
+
+
 def own_matches(scope: kpis.Scope, target: Target) -> bool:
     if scope.kind == ScopeKind.COMPANY:
         return target.user_id is None and target.team_id is None
@@ -93,20 +111,24 @@ def build(params: DashboardParams) -> Dashboard:
     year = Period.containing(PeriodKind.YEAR, anchor)
     ytd = Period.between(year.start, month.end)
 
-    # --- one query: the year's measures by month (rollup for past days, today live)
-    by_month = kpis.breakdown(scope, year, by="month", today=today)
     # Month buckets add up to whole months only: a week, a day or a custom range
     # (15 March to 20 April) is read on its own.
     whole_months = period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)
-    current = (
-        sum_totals(by_month, period)
-        if whole_months and period.start >= year.start and period.end <= year.end
-        else kpis.totals(scope, period, today=today)
-    )
+    in_year = whole_months and period.start >= year.start and period.end <= year.end
+    split_by_team = scope.kind in (ScopeKind.COMPANY, ScopeKind.TEAM)
+    if split_by_team and in_year:
+        # --- one read: the year by region (or team under a team) and month, whose
+        # sums are the year by month and the regions over the period's months
+        cells = kpis.breakdown_by_team_and_month(scope, year, today=today)
+        by_month = _months(cells)
+        by_team = _teams(cells, period)
+    else:
+        # --- the year's measures by month (rollup for past days, today live)
+        by_month = kpis.breakdown(scope, year, by="month", today=today)
+        by_team = kpis.breakdown(scope, period, by="team", today=today) if split_by_team else {}
+    current = sum_totals(by_month, period) if in_year else kpis.totals(scope, period, today=today)
 
     # --- regions (or the teams under a team): won revenue in the period
-    split_by_team = scope.kind in (ScopeKind.COMPANY, ScopeKind.TEAM)
-    by_team = kpis.breakdown(scope, period, by="team", today=today) if split_by_team else {}
     team_names = params.team_names()
     child_ids = [k for k in by_team if k and k != scope.id]
     targets = _targets(

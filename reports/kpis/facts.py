@@ -559,26 +559,37 @@ def live_totals(scope: Scope, period: Period) -> Totals:
 GROUP_COLUMNS = {"person": "person", "day": "day", "team_path": "team_path"}
 
 
-def live_groups(scope: Scope, period: Period, by: str) -> dict[Any, Totals]:
-    """Every measure per person, day or team path for ``scope`` over ``period`` (one query)."""
-    column = GROUP_COLUMNS[by]
+def live_groups(scope: Scope, period: Period, by: str | tuple[str, ...]) -> dict[Any, Totals]:
+    """Every measure per person, day or team path for ``scope`` over ``period`` (one query).
+
+    ``by`` may name two columns (``("day", "team_path")``): the keys are then pairs.
+    """
+    names = (by,) if isinstance(by, str) else by
+    columns = [GROUP_COLUMNS[name] for name in names]
+    keys = ", ".join(f"x.{column} AS grp{i}" for i, column in enumerate(columns))
     inner, params = placed_sql(period, scope)
     condition, condition_params = scope.placed_sql("x", "x.person")
     sql = (
-        f"SELECT x.{column} AS grp, {_sums()} FROM ({inner}) x "  # noqa: S608
-        f"WHERE {condition} GROUP BY x.{column}"
+        f"SELECT {keys}, {_sums()} FROM ({inner}) x "  # noqa: S608
+        f"WHERE {condition} GROUP BY {', '.join(f'x.{column}' for column in columns)}"
     )
     out: dict[Any, Totals] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *condition_params])
-        columns = [c[0] for c in cursor.description]
+        described = [c[0] for c in cursor.description]
         for values in cursor.fetchall():
-            row = dict(zip(columns, values, strict=True))
-            key = row.pop("grp")
-            if by == "day" and isinstance(key, str):
-                key = date.fromisoformat(key)
-            out[key if key is not None or by != "team_path" else ""] = Totals.from_row(row, "live")
+            row = dict(zip(described, values, strict=True))
+            key = tuple(_group_key(name, row.pop(f"grp{i}")) for i, name in enumerate(names))
+            out[key[0] if isinstance(by, str) else key] = Totals.from_row(row, "live")
     return out
+
+
+def _group_key(name: str, value: Any) -> Any:
+    if name == "day" and isinstance(value, str):
+        return date.fromisoformat(value)  # SQLite
+    if name == "team_path" and value is None:
+        return ""  # placed nowhere that day
+    return value
 
 
 def rollup_totals(scope: Scope, period: Period) -> Totals:
@@ -597,23 +608,30 @@ def rollup_totals(scope: Scope, period: Period) -> Totals:
 _ROLLUP_BUCKETS = ("week", "month", "quarter")
 
 
-def rollup_groups(scope: Scope, period: Period, by: str) -> dict[Any, Totals]:
+def rollup_groups(scope: Scope, period: Period, by: str | tuple[str, ...]) -> dict[Any, Totals]:
     """Every measure per person, day, team path, or week/month/quarter from the rollup.
 
     A year by month is twelve rows summed by the database, not 365 days summed here.
+    ``by`` may name two groupings (``("month", "team_path")``): the keys are then pairs.
     """
     from reports.models import DailyFact
 
     rows = DailyFact.objects.filter(day__gte=period.start, day__lt=period.end).filter(
         scope.rollup_q()
     )
-    if by in _ROLLUP_BUCKETS:
-        rows = rows.annotate(bucket=DateTrunc("day", by))
-        column = "bucket"
-    else:
-        column = {"person": "user_id", "day": "day", "team_path": "team_path"}[by]
-    rows = rows.values(column).annotate(**{name: Sum(name) for name in FACT_FIELDS}).order_by()
-    return {row.pop(column): Totals.from_row(row, "rollup") for row in rows}
+    columns = []
+    for name in (by,) if isinstance(by, str) else by:
+        if name in _ROLLUP_BUCKETS:
+            rows = rows.annotate(**{f"{name}_bucket": DateTrunc("day", name)})
+            columns.append(f"{name}_bucket")
+        else:
+            columns.append({"person": "user_id", "day": "day", "team_path": "team_path"}[name])
+    rows = rows.values(*columns).annotate(**{name: Sum(name) for name in FACT_FIELDS}).order_by()
+    out: dict[Any, Totals] = {}
+    for row in rows:
+        key = tuple(row.pop(column) for column in columns)
+        out[key[0] if isinstance(by, str) else key] = Totals.from_row(row, "rollup")
+    return out
 
 
 def merge_groups(*groups: Mapping[Any, Totals]) -> dict[Any, Totals]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from pipeline.models import Deal
 from pipeline.services import deals as deal_services
 from reports import kpis, rollups
-from reports.kpis import Period, Scope
+from reports.kpis import Period, Scope, Totals
 from reports.models import DailyFact, JobRun, PipelineSnapshot, RollupDay
 from reports.tasks import kpi_rollup
 from reports.tests import factories as f
@@ -96,6 +96,20 @@ def test_rollup_equals_live_for_random_scopes_and_periods(history):
         by_team = kpis.breakdown(scope, span, by="team", source="rollup")
         assert by_team == kpis.breakdown(scope, span, by="team", source="live")
         assert sum(t.activities for t in by_team.values()) == kpis.totals(scope, span).activities
+        # By team and month in one read: each month's teams as ``by="team"`` of the
+        # month, and every team of a month adds up to ``by="month"``'s month.
+        months = Period.between(
+            Period.containing("month", span.start).start, Period.containing("month", span.last).end
+        )
+        for source in ("rollup", "live"):
+            cells = kpis.breakdown_by_team_and_month(scope, months, source=source)
+            by_month = kpis.breakdown(scope, months, by="month", source="live")
+            assert {m for _t, m in cells} == set(by_month)
+            for month, totals in by_month.items():
+                teams = {t: v for (t, m), v in cells.items() if m == month}
+                one = Period.containing("month", month)
+                assert teams == kpis.breakdown(scope, one, by="team", source="live"), month
+                assert sum(teams.values(), Totals()) == totals, month
 
 
 def test_pipeline_snapshot_rollup_equals_the_reconstruction(history):
