@@ -29,7 +29,7 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Coalesce, JSONObject
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from clients.complaint_views import overdue_expression
@@ -42,6 +42,7 @@ from reports.dashboards.common import text
 from reports.dashboards.params import DashboardParams
 from reports.kpis import CadenceCompliance, in_scope
 from reports.kpis.definitions import _a_year_before, _cadence_clients
+from reports.kpis.scopes import client_in_scope
 from salesorg.lib.sql import union_all
 
 #: Rows each list shows on the dashboard ("see all" opens the full list).
@@ -130,8 +131,7 @@ def upsell_candidates(
     visible = visible if visible is not None else visible_clients(params)
     return (
         visible.filter(status=ClientStatus.ACTIVE)
-        .annotate(person=Coalesce(F("account_manager"), F("owner")))
-        .filter(in_scope(params.scope, "person", today))
+        .filter(client_in_scope(params.scope, today))
         .filter(Exists(won), ~Exists(open_deals))
         .annotate(last_won=Subquery(last_won))
     )

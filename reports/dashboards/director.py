@@ -36,7 +36,7 @@ from reports.dashboards.widgets import (
 )
 from reports.kpis import Period, PeriodKind, ScopeKind, Totals
 from reports.kpis.results import Attainment, percent, ratio
-from reports.kpis.scopes import in_scope
+from reports.kpis.scopes import client_in_scope, in_scope
 from reports.models import Risk
 
 #: How many months ahead the forecast looks.
@@ -499,16 +499,6 @@ def _forecast_section(
     return Section("forecast", _("Forecast"), [total, chart])
 
 
-def _client_in_scope(params: DashboardParams) -> Q:
-    """A client counts for its account manager, else its owner (as in the RFM figures)."""
-    scope = params.scope
-    if scope.kind == ScopeKind.COMPANY:
-        return Q()
-    return in_scope(scope, "account_manager", params.today) | (
-        Q(account_manager__isnull=True) & in_scope(scope, "owner", params.today)
-    )
-
-
 def _accounts_section(params: DashboardParams) -> Section:
     rfm = kpis.rfm_distribution(params.scope, as_of=min(params.period.last, params.today))
     segments = rfm.segments
@@ -525,7 +515,7 @@ def _accounts_section(params: DashboardParams) -> Section:
     accounts = list(
         Client.objects.visible_to(params.viewer)
         .filter(is_key_account=True)
-        .filter(_client_in_scope(params))
+        .filter(client_in_scope(params.scope, params.today))
         .select_related("account_manager")
         .annotate(total=Window(Count("pk")))
         .order_by("-spend_12m", "pk")[:TOP_ACCOUNTS]

@@ -33,7 +33,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Round
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -65,7 +65,7 @@ from reports.kpis.results import (
     WinRate,
     WonRevenue,
 )
-from reports.kpis.scopes import Scope, ScopeKind, in_scope
+from reports.kpis.scopes import Scope, ScopeKind, client_in_scope, in_scope
 from salesorg.lib import refcache
 from salesorg.lib.sql import DateTrunc
 
@@ -1055,8 +1055,7 @@ def _cadence_clients(scope: Scope, as_of: date, manager: Any = None) -> Any:
     )
     return (
         manager.exclude(cadence="on_demand")
-        .annotate(cadence_person=Coalesce(F("account_manager"), F("owner")))
-        .filter(in_scope(scope, "cadence_person", as_of))
+        .filter(client_in_scope(scope, as_of))
         .annotate(last_visit=last_visit)
         .annotate(last_visit_day=local_date("last_visit"))
         .annotate(

@@ -172,6 +172,21 @@ def in_scope(scope: Scope, person: str, day: Any, *, within: Period | None = Non
     return Q(**{f"{person}__in": scope.members_ever()}) & placed
 
 
+def client_in_scope(scope: Scope, day: date) -> Q:
+    """The condition "the client's account manager, else its owner, was in ``scope``
+    on ``day``" (how cadence, key accounts and RFM count a client).
+
+    Written as two conditions on the two columns rather than one on
+    ``COALESCE(account_manager, owner)``, so the database can find a team's
+    clients by the columns' indexes instead of computing it for every client.
+    """
+    if scope.kind == ScopeKind.COMPANY:
+        return Q()
+    return in_scope(scope, "account_manager", day) | (
+        Q(account_manager__isnull=True) & in_scope(scope, "owner", day)
+    )
+
+
 # ----------------------------------------------------------------- who may ask
 def _led_team_paths(viewer: User) -> list[str]:
     paths = list(Team.objects.filter(manager=viewer).values_list("path", flat=True))

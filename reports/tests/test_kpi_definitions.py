@@ -521,6 +521,27 @@ def test_funnel_and_pipeline_read_together_equal_each_read_alone(past_org):
     assert sum(m.deals for m in pipeline.months) == 4
 
 
+def test_a_client_counts_for_its_account_manager_else_its_owner(past_org):
+    """Cadence compliance counts each client once: for its account manager when it
+    has one (wherever the owner sits), else for its owner."""
+    org = past_org
+    f.client(org.rep, account_manager=org.am, cadence="monthly")  # East's (the AM)
+    f.client(org.rep, cadence="monthly")  # East's (the owner, no AM)
+    f.client(org.rep, account_manager=org.peer_am, cadence="monthly")  # North's AM
+    f.client(org.outsider, cadence="monthly")  # North's owner
+    f.client(org.outsider, account_manager=org.am, cadence="monthly")  # East's AM
+    f.client(org.rep, cadence="on_demand")  # no interval: nobody's
+
+    def clients(scope: Scope) -> int:
+        return kpis.cadence_compliance(scope).clients
+
+    assert clients(Scope.team(org.east)) == 3
+    assert clients(Scope.team(org.north)) == 2
+    assert clients(Scope.person(org.am)) == 2
+    assert clients(Scope.person(org.rep)) == 1
+    assert clients(Scope.company()) == 5
+
+
 def test_cadence_compliance_as_of_a_day(past_org):
     am = past_org.am
     as_of = date(2026, 8, 31)
