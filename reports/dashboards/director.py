@@ -35,6 +35,7 @@ from reports.dashboards.widgets import (
     ratio_detail,
 )
 from reports.kpis import Period, PeriodKind, ScopeKind, Totals
+from reports.kpis.facts import regroup
 from reports.kpis.results import Attainment, percent, ratio
 from reports.kpis.scopes import client_in_scope, in_scope
 from reports.models import Risk
@@ -78,19 +79,12 @@ def _targets(params: DashboardParams, starts: dict[str, date], teams: list[int])
 
 def _months(cells: dict[tuple[Any, date], Totals]) -> dict[date, Totals]:
     """The months of a team-by-month breakdown, every team added up (in month order)."""
-    out: dict[date, Totals] = {}
-    for (_team, month), values in cells.items():
-        out[month] = out[month] + values if month in out else values
-    return dict(sorted(out.items()))
+    return dict(sorted(regroup((month, v) for (_team, month), v in cells.items()).items()))
 
 
 def _teams(cells: dict[tuple[Any, date], Totals], period: Period) -> dict[Any, Totals]:
     """The teams of a team-by-month breakdown over the months of ``period``."""
-    out: dict[Any, Totals] = {}
-    for (team, month), values in cells.items():
-        if month in period:
-            out[team] = out[team] + values if team in out else values
-    return out
+    return regroup((team, v) for (team, month), v in cells.items() if month in period)
 
 
 def own_matches(scope: kpis.Scope, target: Target) -> bool:

@@ -216,11 +216,7 @@ def breakdown(
         return groups
     if by == "team":
         return _by_child_team(scope, groups)
-    out: dict[Any, Totals] = {}
-    for day, values in groups.items():
-        key = _bucket(day, by)
-        out[key] = out[key] + values if key in out else values
-    return dict(sorted(out.items()))
+    return dict(sorted(facts.regroup((_bucket(day, by), v) for day, v in groups.items()).items()))
 
 
 def _child_team_of(scope: Scope) -> Callable[[str | None], Any]:
@@ -261,11 +257,7 @@ def _child_team_of(scope: Scope) -> Callable[[str | None], Any]:
 
 def _by_child_team(scope: Scope, groups: dict[Any, Totals]) -> dict[Any, Totals]:
     team_of = _child_team_of(scope)
-    out: dict[Any, Totals] = {}
-    for team_path, values in groups.items():
-        key = team_of(team_path)
-        out[key] = out[key] + values if key in out else values
-    return out
+    return facts.regroup((team_of(path), values) for path, values in groups.items())
 
 
 def breakdown_by_team_and_month(
@@ -294,11 +286,9 @@ def breakdown_by_team_and_month(
             facts.rollup_groups(scope, past, ("month", "team_path")),
             facts.live_groups(scope, recent, ("day", "team_path")),
         )
-    out: dict[tuple[Any, date], Totals] = {}
-    for (day, team_path), values in groups.items():
-        key = (team_of(team_path), _bucket(day, "month"))
-        out[key] = out[key] + values if key in out else values
-    return out
+    return facts.regroup(
+        ((team_of(path), _bucket(day, "month")), values) for (day, path), values in groups.items()
+    )
 
 
 # -------------------------------------------------------- rollup-backed numbers
@@ -566,22 +556,22 @@ def funnel(
             .annotate(**_pipeline_sums())
             .order_by()
         )
-        return _funnel(as_of, stages, _stage_sums(sums), "live")
+        return _funnel(as_of, stages, _summed(sums, "stage_id"), "live")
     days, used = pipeline_snapshot(scope, [as_of], source=source)
     return _funnel(as_of, stages, days.get(as_of, {}), used)
 
 
-def _stage_sums(rows: Iterable[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """``_pipeline_sums`` rows (one or more per stage) added up by stage, in the
-    pipeline snapshot's shape."""
-    out: dict[int, dict[str, Any]] = {}
+def _summed(rows: Iterable[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
+    """``_pipeline_sums`` rows (one or more per ``key``) added up by ``key``, in the
+    pipeline snapshot's shape (``deals``, ``amount``, ``weighted_amount``, ``other_currency``)."""
+    out: dict[Any, dict[str, Any]] = {}
     for r in rows:
         empty = {"deals": 0, "amount": ZERO, "weighted_amount": ZERO, "other_currency": 0}
-        stage = out.setdefault(r["stage_id"], empty)
-        stage["deals"] += r["deals"]
-        stage["amount"] += r["amount_sum"]
-        stage["weighted_amount"] += r["weighted_sum"]
-        stage["other_currency"] += r["other_currency"]
+        sums = out.setdefault(r[key], empty)
+        sums["deals"] += r["deals"]
+        sums["amount"] += r["amount_sum"]
+        sums["weighted_amount"] += r["weighted_sum"]
+        sums["other_currency"] += r["other_currency"]
     return out
 
 
@@ -945,23 +935,16 @@ def weighted_pipeline(scope: Scope, period: Period) -> WeightedPipeline:
 
 def _weighted_pipeline(rows: Iterable[dict[str, Any]]) -> WeightedPipeline:
     """``_pipeline_sums`` rows with a ``month`` (one or more per month) added up by month."""
-    months: dict[date, list[Any]] = {}
-    for r in rows:
-        sums = months.setdefault(r["month"], [0, ZERO, ZERO, 0])
-        sums[0] += r["deals"]
-        sums[1] += r["amount_sum"]
-        sums[2] += r["weighted_sum"]
-        sums[3] += r["other_currency"]
     return WeightedPipeline(
         months=tuple(
             PipelineMonth(
                 month=month,
-                deals=deals,
-                amount=amount,
-                weighted_amount=Decimal(weighted).quantize(Decimal("0.01")),
-                other_currency=other,
+                deals=m["deals"],
+                amount=m["amount"],
+                weighted_amount=Decimal(m["weighted_amount"]).quantize(Decimal("0.01")),
+                other_currency=m["other_currency"],
             )
-            for month, (deals, amount, weighted, other) in sorted(months.items())
+            for month, m in sorted(_summed(rows, "month").items())
         )
     )
 
@@ -1001,7 +984,7 @@ def funnel_and_pipeline(
         .order_by()
     )
     return (
-        _funnel(today, stages, _stage_sums(rows), "live"),
+        _funnel(today, stages, _summed(rows, "stage_id"), "live"),
         _weighted_pipeline(r for r in rows if r["month"] is not None),
     )
 

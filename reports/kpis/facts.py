@@ -28,7 +28,7 @@ were yuan, and counted in ``won_other_currency`` so the gap shows.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
@@ -634,9 +634,13 @@ def rollup_groups(scope: Scope, period: Period, by: str | tuple[str, ...]) -> di
     return out
 
 
-def merge_groups(*groups: Mapping[Any, Totals]) -> dict[Any, Totals]:
+def regroup(pairs: Iterable[tuple[Any, Totals]]) -> dict[Any, Totals]:
+    """Groups added up under new keys: ``(key, totals)`` pairs, equal keys summed."""
     out: dict[Any, Totals] = {}
-    for group in groups:
-        for key, totals in group.items():
-            out[key] = out[key] + totals if key in out else totals
+    for key, totals in pairs:
+        out[key] = out[key] + totals if key in out else totals
     return out
+
+
+def merge_groups(*groups: Mapping[Any, Totals]) -> dict[Any, Totals]:
+    return regroup(pair for group in groups for pair in group.items())
