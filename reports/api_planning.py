@@ -7,7 +7,10 @@ through the same services as the pages:
   the week's figures and makes it read-only, ``comments`` lists and adds
   comments (the manager's and the rep's answers). ``figures`` is the frozen
   set of a submitted report; a draft's live figures come with the single
-  record (``GET /weekly-reports/{id}/``), not with every row of a list;
+  record (``GET /weekly-reports/{id}/``), not with every row of a list. A
+  list carries each report's counts and totals but not the visits, stage
+  moves and closed deals listed under them (up to a hundred of each, ~60 KB
+  a report: fifty of them made a page of 2 MB), which the single record has;
 - risks: the register with its score (likelihood × impact), and ``heatmap``:
   counts per (likelihood, impact) of the risks the filters select.
 """
@@ -30,6 +33,7 @@ from accounts.drf import VersionedModelSerializer, VisibleModelViewSet
 from accounts.services import assignable_managers
 from reports import planning, weekly
 from reports.models import Risk, WeeklyReport, WeeklyReportComment
+from salesorg.lib.sql import JSONWithout
 
 
 # ------------------------------------------------------------------ weekly reports
@@ -52,7 +56,8 @@ class WeeklyReportSerializer(VersionedModelSerializer):
     figures = serializers.SerializerMethodField(
         help_text="The week's activities by type, visits, deals moved, won and lost deals "
         "and new leads: frozen when submitted; live for a draft on the single record, "
-        "null for drafts in lists."
+        "null for drafts in lists. In lists, the counts and totals only: the listed "
+        "visits, moves and closed deals come with the single record."
     )
 
     class Meta:
@@ -89,6 +94,9 @@ class WeeklyReportSerializer(VersionedModelSerializer):
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_figures(self, obj: WeeklyReport) -> dict[str, Any] | None:
         if obj.status == WeeklyReport.Status.SUBMITTED:
+            # a list reads the summary (``figures_summary``), the single record all of it
+            if "figures_summary" in obj.__dict__:
+                return obj.figures_summary
             return obj.figures
         if self.context.get("live_figures"):
             return weekly.week_figures(
@@ -148,7 +156,12 @@ class WeeklyReportViewSet(VisibleModelViewSet):
     action_permissions = {"submit": "reports.change_weeklyreport"}
 
     def get_queryset(self) -> QuerySet[WeeklyReport]:
-        return super().get_queryset().select_related("owner")
+        qs = super().get_queryset().select_related("owner")
+        if self.action == "list":
+            qs = qs.defer("figures").annotate(
+                figures_summary=JSONWithout("figures", *weekly.LISTED_FIGURES)
+            )
+        return qs
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         report = self.get_object()

@@ -46,6 +46,8 @@ from reports.models import WeeklyReport, WeeklyReportComment
 
 #: visits and stage moves listed on a report (the counts cover all of them)
 LIST_LIMIT = 100
+#: the parts of ``WeekFigures`` that list records rather than count them
+LISTED_FIGURES = ("visits", "moves", "closed")
 TEXT_FIELDS = (
     "customer_feedback",
     "market_info",

@@ -513,6 +513,39 @@ def test_api_comments_and_live_figures(org, week):
     assert [r["id"] for r in week_filter] == [report.pk]
 
 
+def test_api_list_gives_the_counts_and_the_single_record_the_listed_records(
+    org, week, django_assert_max_num_queries
+):
+    """A list row carries the submitted figures' counts and totals; the visits,
+    moves and closed deals behind them come with the single record."""
+    report = WeeklyReportFactory(owner=org.rep, week_start=MONDAY)
+    rep = _api(org.rep)
+    rep.post(f"/api/v1/weekly-reports/{report.pk}/submit/", {"version": report.version})
+    for earlier in range(1, 4):  # more submitted reports: the list reads no figures per row
+        weekly.report_submit(
+            by=org.rep,
+            report=WeeklyReportFactory(owner=org.rep, week_start=MONDAY - timedelta(weeks=earlier)),
+            expected_version=1,
+        )
+    manager = _api(org.manager)
+    with django_assert_max_num_queries(8):
+        rows = manager.get(f"/api/v1/weekly-reports/?owner={org.rep.pk}").json()["results"]
+    assert len(rows) == 4
+    listed = next(r for r in rows if r["id"] == report.pk)["figures"]
+    single = manager.get(f"/api/v1/weekly-reports/{report.pk}/").json()["figures"]
+    assert (
+        listed["activities"]
+        == single["activities"]
+        == {"call": 3, "follow_up": 1, "visit": 2, "email": 1}
+    )
+    assert listed["moves_count"] == single["moves_count"] == len(single["moves"]) > 0
+    assert listed["won_amount"] == single["won_amount"]
+    assert single["visits"][0]["subject"] == "Plant tour"
+    assert single["closed"]
+    assert not {"visits", "moves", "closed"} & set(listed)
+    assert {k: v for k, v in single.items() if k not in ("visits", "moves", "closed")} == listed
+
+
 @pytest.mark.parametrize(
     ("url", "title"),
     [

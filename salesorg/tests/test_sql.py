@@ -1,4 +1,4 @@
-"""``salesorg.lib.sql.DateTrunc``: the first day of a date's week, month or quarter."""
+"""``salesorg.lib.sql``: ``DateTrunc`` (a date's week, month or quarter) and ``JSONWithout``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db.models.functions import TruncMonth
 
+from accounts.tests.factories import UserFactory
 from pipeline.models import Target
-from salesorg.lib.sql import DateTrunc
+from reports.models import WeeklyReport
+from reports.tests.factories_planning import WeeklyReportFactory
+from salesorg.lib.sql import DateTrunc, JSONWithout
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +58,14 @@ def test_a_moment_keeps_django_s_zone_aware_truncation():
     User.objects.filter(pk=user.pk).update(date_joined=moment)
     row = User.objects.annotate(bucket=DateTrunc("date_joined", "month")).get(pk=user.pk)
     assert row.bucket == date(2026, 12, 1)
+
+
+def test_json_without_drops_the_named_keys_and_keeps_the_rest():
+    report = WeeklyReportFactory(owner=UserFactory())
+    figures = {"won_count": 2, "activities": {"call": 3}, "moves": [{"deal_id": 1}], "visits": []}
+    WeeklyReport.objects.filter(pk=report.pk).update(figures=figures)
+    row = WeeklyReport.objects.annotate(
+        summary=JSONWithout("figures", "moves", "visits", "closed")  # "closed" is not there
+    ).get(pk=report.pk)
+    assert row.summary == {"won_count": 2, "activities": {"call": 3}}
+    assert row.figures == figures
