@@ -2011,6 +2011,21 @@ def seed_targets(world: World) -> None:
 
 
 # ------------------------------------------------------------------ derived fields
+def score_rfm_once(world: World) -> None:
+    """RFM scores and segments as the nightly job (``jobs.rfm_scoring``) stores them.
+
+    The job runs at 02:00: without this a new demo showed "—" for every client's
+    segment on the first day. Only when no client has been scored yet, so a
+    re-run on every ``make run`` neither rewrites the clients nor moves the
+    scores the job keeps current.
+    """
+    from pipeline.services.rfm import rfm_score_clients
+
+    if not Client.objects.filter(rfm_scored_at__isnull=False).exists():
+        scored = rfm_score_clients(today=world.today, now=world.now)
+        world.ctx.log(f"RFM: {scored}")
+
+
 def refresh_derived_fields(today: date) -> None:
     """Clients' spend, key flag, last visit and next visit due; deals' last activity.
 
@@ -2200,6 +2215,7 @@ def seed(ctx: SeedContext) -> None:
     _analyze()
     seed_targets(world)
     refresh_derived_fields(world.today)
+    score_rfm_once(world)
     # The loader writes stage changes in bulk, past DealStageChange.save: derive
     # moved_on_at for the deals that gained changes in this run (none on a re-run).
     DealStageChange.objects.filter(
