@@ -4,7 +4,8 @@ Every endpoint takes the same scope and period parameters:
 
 - ``scope``: ``person``, ``line`` (a person and everyone below them), ``team``
   or ``company``, with ``id`` (the user's or team's id) for the first three.
-  Default: the company for the director, the caller's own line for others.
+  Default: the company for the director; for support staff their region; for
+  someone who leads a team, that team; else the caller (alone) or their line.
   A person or team outside the caller's part of the organisation answers 404,
   the company's figures 403 for anyone but the director.
 - ``period``: ``day``, ``week``, ``month`` (default), ``quarter``, ``year`` with
@@ -61,7 +62,8 @@ class ReportQuerySerializer(serializers.Serializer):
     scope = serializers.ChoiceField(
         kpis.ScopeKind.choices,
         required=False,
-        help_text="Whose figures. Default: the company for the director, else your own line.",
+        help_text="Whose figures. Default: the company for the director, a support person's "
+        "region, the team you lead, else yourself or your line.",
     )
     id = serializers.IntegerField(
         required=False, min_value=1, help_text="The person's (person, line) or team's id."

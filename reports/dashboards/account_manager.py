@@ -2,15 +2,15 @@
 where to sell more, and my pipeline against my target (SPEC: account manager duties).
 
 Every number comes from ``reports.kpis`` for the page's scope (by default the
-viewer's line) and period; the lists come from ``account_manager_data``. The
-page stays within 15 SQL queries (a few of them are the page's frame: the
-user, the viewer's visibility, the scope picker): one ``breakdown`` by day
-(the rollup for past days, today live) gives both the period's figures (NPS, won revenue
-for attainment) and the twelve-month NPS trend; the funnel is two queries, the
-revenue target one (none for a line, which has no target); the four lists and
-cadence compliance are one query (``account_manager_data.fetch``), plus the
-two the visibility rules read first (the viewer's client grants, the clients
-they manage).
+team the viewer leads, else their line) and period; the lists come from
+``account_manager_data``. The page stays within 15 SQL queries (a few of them
+are the page's frame: the user, the viewer's visibility, the scope picker):
+one ``breakdown`` by day (the rollup for past days, today live) gives both
+the period's figures (NPS, won revenue for attainment) and the twelve-month
+NPS trend; the funnel is two queries, the revenue target one (none for a
+line, which has no target); the four lists and cadence compliance are one
+query (``account_manager_data.fetch``), plus the two the visibility rules
+read first (the viewer's client grants, the clients they manage).
 """
 
 from __future__ import annotations

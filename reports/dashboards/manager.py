@@ -65,7 +65,7 @@ SKILL_TONES = {"meets": "success", "near": "warning", "gap": "danger", "none": "
 
 
 def build(params: DashboardParams) -> Dashboard:
-    """The manager's dashboard for ``params.scope`` (by default their line) and period."""
+    """The manager's dashboard for ``params.scope`` (by default the team they lead) and period."""
     today = params.today
     period = params.period
     scope = params.scope

@@ -6,7 +6,7 @@ A rep opens it on a phone between calls (it opens on the current week,
 tables, and cheap: every KPI number comes from ``reports.kpis`` and the whole
 page stays within 15 SQL queries (about 8 are the page's own: session, user,
 permissions, visibility, scope picker). What this module adds, with the
-viewer's own line (the default scope) or themselves as the scope:
+viewer themselves (the default scope of someone nobody reports to) or their line:
 
 1. one ``breakdown(by="day")`` over the period, today and the attainment
    month together (past days from the rollup, today live) — the period's,

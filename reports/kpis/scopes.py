@@ -188,8 +188,20 @@ def client_in_scope(scope: Scope, day: date) -> Q:
 
 
 # ----------------------------------------------------------------- who may ask
+def _led_teams(viewer: User) -> list[Team]:
+    """The teams ``viewer`` manages, read once per request (cached on the user object,
+    like its visibility scope): the default scope, the picker and every scope check
+    ask for them."""
+    cache = viewer.__dict__
+    if "_led_teams" not in cache:
+        cache["_led_teams"] = list(
+            Team.objects.filter(manager=viewer).only("pk", "name", "path").order_by("path")
+        )
+    return cache["_led_teams"]
+
+
 def _led_team_paths(viewer: User) -> list[str]:
-    paths = list(Team.objects.filter(manager=viewer).values_list("path", flat=True))
+    paths = [team.path for team in _led_teams(viewer)]
     if viewer.role == Role.SUPPORT and viewer.region is not None:
         paths.append(viewer.region.path)
     return paths
@@ -237,12 +249,28 @@ def resolve_scope(viewer: User, kind: str, pk: int | None = None) -> Scope:
 
 
 def default_scope(viewer: User) -> Scope:
-    """What a report shows first: the company for the director, the region for support
-    staff (whose own line is only themselves), else the viewer's line."""
+    """What a report shows first.
+
+    - the director: the company;
+    - support staff: their region (their own line is only themselves);
+    - someone who leads a team (a manager's region, an account manager's team),
+      with any other team they lead inside it: that team, whose revenue target
+      is the one they answer for — a line has no target, so a manager opening
+      "Team attainment" on their line saw a dash;
+    - someone nobody reports to: themselves (the same records as their line,
+      labelled as what it is);
+    - else their line.
+    """
     if viewer.sees_everything:
         return Scope.company()
     if viewer.role == Role.SUPPORT and viewer.region is not None:
         return Scope.team(viewer.region)
+    led = _led_teams(viewer)
+    tops = [t for t in led if not any(t.path.startswith(o.path) for o in led if o is not t)]
+    if len(tops) == 1:
+        return Scope.team(tops[0])
+    if viewer.visibility_scope.line_ids <= {viewer.pk}:
+        return Scope.person(viewer)
     return Scope.line(viewer)
 
 

@@ -208,7 +208,7 @@ def test_the_account_manager_opens_their_dashboard(story, login):
         assert f'data-testid="tile-{key}"' in html
     for key in ("visits", "renewals", "complaints", "nps", "upsell", "pipeline"):
         assert f'data-testid="section-{key}"' in html
-    assert response.context["params"].scope == Scope.line(story.org.am)
+    assert response.context["params"].scope == Scope.team(story.org.east_team)  # the team they lead
 
 
 def test_another_role_lands_on_their_own_dashboard(story, login):

@@ -125,11 +125,12 @@ def _tiles(response) -> dict:
 def test_the_numbers_are_the_kpi_definitions(past_org, login, now):
     org = past_org
     _work(org)
+    f.target(period="month", start=MONTH.start, revenue="720000", team=org.east)
     response = login(org.manager).get(URL)
     assert response.status_code == 200
     dashboard = response.context["dashboard"]
-    scope = Scope.line(org.manager)
-    assert response.context["params"].scope == scope  # the manager's line by default
+    scope = Scope.team(org.east)
+    assert response.context["params"].scope == scope  # the region they lead by default
     tiles = _tiles(response)
 
     totals = kpis.totals(scope, MONTH)
@@ -145,10 +146,15 @@ def test_the_numbers_are_the_kpi_definitions(past_org, login, now):
     assert tiles["stale-deals"].value == "1"
     assert tiles["overdue-complaints"].value == "1"
     assert tiles["approvals"].value == "1"
-    # a line has no target of its own
-    assert tiles["attainment"].value == pct(kpis.target_attainment(scope, MONTH).percent)
+    # the region's target: 360,000 won of 720,000
+    assert tiles["attainment"].value == pct(kpis.target_attainment(scope, MONTH).percent) == "50.0%"
 
-    # the leaderboard: one row per person of the line, each number the person's KPI
+    # the manager's line (picked) has no target of its own, and the tile says so
+    line = _tiles(login(org.manager).get(URL, {"scope": Scope.line(org.manager).key}))
+    assert line["attainment"].value == "—" and "pick a team" in str(line["attainment"].detail)
+    assert line["won-revenue"].value == tiles["won-revenue"].value  # the same people
+
+    # the leaderboard: one row per person of the region, each number the person's KPI
     board = dashboard.tables()["leaderboard"]
     by_name = {row[0].text: row for row in board.rows}
     assert set(by_name) == {str(p) for p in (org.manager, org.am, org.rep, org.peer_rep)} | {

@@ -271,7 +271,7 @@ def test_the_tables_download(past_org, login, at_now, table):
     response = client.get(f"{URL}?export=csv&table={table}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    assert f"rep_line{org.rep.pk}_20261123-20261129_{table}" in response["Content-Disposition"]
+    assert f"rep_person{org.rep.pk}_20261123-20261129_{table}" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert len(rows) >= 2
     xlsx = client.get(f"{URL}?export=xlsx&table={table}")

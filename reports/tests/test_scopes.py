@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from accounts.tests.factories import TeamFactory
 from reports import kpis
 from reports.kpis import Period, Scope, ScopeKind
 from reports.kpis.registry import KPIS, Options
@@ -66,8 +67,36 @@ def test_scope_matrix(org, viewer):
     assert {s.id for s in listed if s.kind == ScopeKind.PERSON} == {
         getattr(org, p).pk for p in people
     }
-    expected = Scope.team(org.east) if viewer == "support" else Scope.line(user)
-    assert kpis.default_scope(user) == expected
+    assert kpis.default_scope(user) == DEFAULT[viewer](org)
+
+
+#: what each persona's reports show first
+DEFAULT = {
+    "manager": lambda org: Scope.team(org.east),  # the region they lead
+    "am": lambda org: Scope.team(org.east_team),
+    "rep": lambda org: Scope.person(org.rep),  # nobody reports to them
+    "peer_rep": lambda org: Scope.person(org.peer_rep),
+    "support": lambda org: Scope.team(org.east),  # the region they are attached to
+    "peer_manager": lambda org: Scope.team(org.north),
+    "peer_am": lambda org: Scope.team(org.north_team),
+    "outsider": lambda org: Scope.person(org.outsider),
+}
+
+
+def test_a_leader_of_teams_side_by_side_or_of_none_starts_on_their_line(org):
+    """Two teams neither inside the other have no one team to show first; someone
+    with people below them and no team of their own sees their line."""
+    second = TeamFactory(name="East Team 2", parent=org.east, manager=org.am)
+    assert kpis.default_scope(type(org.am).objects.get(pk=org.am.pk)) == Scope.line(org.am)
+    second.manager = None
+    second.save(update_fields=["manager"])
+    org.east_team.manager = None
+    org.east_team.save(update_fields=["manager"])
+    assert kpis.default_scope(type(org.am).objects.get(pk=org.am.pk)) == Scope.line(org.am)
+    # a team inside the one they lead does not compete with it
+    TeamFactory(name="East desk", parent=org.east_team, manager=org.manager)
+    manager = type(org.manager).objects.get(pk=org.manager.pk)
+    assert kpis.default_scope(manager) == Scope.team(org.east)
 
 
 def test_the_director_may_ask_for_anything(org):
