@@ -15,7 +15,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from reports import kpis
-from reports.dashboards.widgets import pct, ratio_detail
+from reports.dashboards.widgets import money, pct, ratio_detail
 from reports.kpis import Period, Scope
 from reports.models import Risk
 from reports.tests import factories as f
@@ -146,11 +146,17 @@ def test_each_number_opens_the_records_behind_it(login, results):
 
 def test_the_forecast_adds_the_weighted_pipeline_by_month(login, results):
     org, big, north = results
-    dashboard = _page(login(org.director)).context["dashboard"]
+    response = _page(login(org.director))
+    dashboard = response.context["dashboard"]
+    # the section's own tile: the weighted pipeline of the months drawn, with its records
+    total = next(w for w in dashboard.sections if w.key == "forecast").widgets[0]
+    html = response.content.decode()
+    assert f'data-testid="tile-forecast-total-value">{total.value}<' in html
     forecast = next(c for c in dashboard.charts() if c.key == "forecast")
     weighted = dict(zip(forecast.labels, forecast.datasets[0]["data"], strict=True))
     assert weighted["2026-12"] == big.amount * big.probability / 100
     assert weighted["2027-01"] == north.amount * north.probability / 100
+    assert total.value == money(sum(weighted.values()))  # the bars, added up
     # run rate: 450,000 won in the 324 days so far, times December's 31 days
     projection = dict(zip(forecast.labels, forecast.datasets[1]["data"], strict=True))
     assert projection["2026-12"] == (Decimal("450000") / 324 * 31).quantize(Decimal("1"))

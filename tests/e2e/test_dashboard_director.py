@@ -50,6 +50,14 @@ def test_the_director_reads_the_dashboard_and_drills_down(page, demo_company):
     for key in ("revenue", "funnel", "forecast"):
         page.wait_for_selector(f"#chart-{key}[data-ready='1']")
     assert page.get_by_test_id("tile-month-value").inner_text() == "¥250,000"
+    # the forecast's tile and chart both sit inside their section's card
+    forecast = page.get_by_test_id("section-forecast").locator(".card").first.bounding_box()
+    chart = page.locator("#chart-forecast").bounding_box()
+    assert page.get_by_test_id("tile-forecast-total-value").inner_text().startswith("¥")
+    assert (
+        forecast["y"] < chart["y"]
+        and chart["y"] + chart["height"] <= forecast["y"] + forecast["height"]
+    )
 
     # the month's won revenue opens the deal behind it
     page.get_by_test_id("tile-month-value").click()
