@@ -5,12 +5,23 @@
   const lang = document.documentElement.lang || "en";
   const moneyFmt = new Intl.NumberFormat(lang, { style: "currency", currency: "CNY", maximumFractionDigits: 0 });
   const numFmt = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  // Axes read at a glance (¥4B, ¥40亿); tooltips and tables keep every digit.
+  const axisMoneyFmt = new Intl.NumberFormat(lang, {
+    style: "currency", currency: "CNY", currencyDisplay: "narrowSymbol", notation: "compact", maximumFractionDigits: 1,
+  });
+  const axisNumFmt = new Intl.NumberFormat(lang, { notation: "compact", maximumFractionDigits: 1 });
 
   function format(spec, value) {
     if (value === null || value === undefined) return "—";
     if (spec.money) return moneyFmt.format(value);
     if (spec.percent) return `${numFmt.format(value)}%`;
     return numFmt.format(value);
+  }
+
+  function formatAxis(spec, value) {
+    if (spec.money) return axisMoneyFmt.format(value);
+    if (spec.percent) return `${numFmt.format(value)}%`;
+    return axisNumFmt.format(value);
   }
 
   function urlFor(spec, datasetIndex, index) {
@@ -41,7 +52,7 @@
       }
       return out;
     });
-    const scaleTicks = { callback: (value) => format(spec, value) };
+    const scaleTicks = { callback: (value) => formatAxis(spec, value) };
     const options = {
       responsive: true,
       maintainAspectRatio: false,
