@@ -53,6 +53,8 @@
       return out;
     });
     const scaleTicks = { callback: (value) => formatAxis(spec, value) };
+    // Counts, days and scores step in whole numbers (no "0.5 campaigns" on the axis).
+    if (!spec.money && !spec.percent) scaleTicks.precision = 0;
     const options = {
       responsive: true,
       maintainAspectRatio: false,
