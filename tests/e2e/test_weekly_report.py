@@ -116,6 +116,12 @@ def test_the_manager_sees_a_skill_radar_and_the_risk_heat_map(page, demo_company
     page.goto("/dashboard/team/skills/")
     cell = page.locator(f'tr[data-person="{rep.pk}"] td[data-skill="leadership"]')
     assert cell.get_attribute("data-level") == "gap"
+    # the page says red for a gap: the cell is painted so (not the table's white)
+    paint = "(el) => getComputedStyle(el).backgroundColor"
+    assert cell.evaluate(paint) == "rgb(248, 215, 218)"
+    met = page.locator(f'tr[data-person="{rep.pk}"] td[data-skill="negotiation"]')
+    assert met.get_attribute("data-level") == "meets"
+    assert met.evaluate(paint) == "rgb(209, 231, 221)"
     page.locator(f'tr[data-person="{rep.pk}"]').get_by_role("link").click()
     page.wait_for_url(re.compile(rf"/dashboard/team/skills/{rep.pk}/$"))
     page.wait_for_function("document.getElementById('skill-radar').dataset.ready === '1'")
