@@ -512,3 +512,28 @@ def test_a_second_assessment_the_same_day_corrects_the_first(org):
                 assessed_on=date(2026, 11, 19),
                 **{**scores, "analysis": 101},
             )
+
+
+def test_the_plan_page_says_which_target_its_attainment_reads(login, org, q3_results):
+    """The plan's own figure (last quarter + 15%) and the target set for its team may
+    differ (a manager's region gets its target from the director): the page names the
+    one the attainment is measured against."""
+    plan = planning.plan_create(
+        by=org.manager, title="East Q4", team=org.east, period="quarter", period_start=Q4
+    )
+    url = reverse("reports:plan-detail", args=[plan.pk])
+    html = login(org.manager).get(url).content.decode()
+    assert "plan-target-set" not in html and "plan-attainment" not in html  # nothing set yet
+    planning.plan_save_targets(
+        by=org.director, plan=plan, revenues={f"team:{org.east.pk}": "99999"}
+    )
+    plan.refresh_from_db()
+    assert plan.target_revenue == Decimal("99999.00")  # saved through the plan: the same
+    html = login(org.manager).get(url).content.decode()
+    assert "plan-target-set" not in html
+    assert "100.0% of the ¥99,999 set" in html  # the Q4 sale of 99,999
+    Target.objects.filter(team=org.east).update(revenue=Decimal("199998"))  # set elsewhere
+    html = login(org.manager).get(url).content.decode()
+    assert 'data-testid="plan-target">¥99,999<' in html
+    assert "Target set: ¥199,998" in html
+    assert "50.0% of the ¥199,998 set" in html
