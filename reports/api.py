@@ -442,7 +442,7 @@ class KpiView(_ReportBase):
 
 
 class RecordsView(_ReportBase):
-    """The records behind a KPI that the caller may see, newest first."""
+    """The records behind a KPI that the caller may see, newest first by the date each shows."""
 
     pagination_class = CappedPageNumberPagination
 

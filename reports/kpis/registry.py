@@ -16,6 +16,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -367,6 +369,9 @@ class RecordKind:
     model: str
     related: tuple[str, ...]
     row: Callable[[Any], dict[str, Any]]
+    #: newest first by the row's "date" column (undated rows last); a plain column
+    #: descending as its index runs, so a year of activities stops after a page
+    order: Any = None
 
 
 def _local(moment: Any) -> Any:
@@ -482,15 +487,39 @@ def _lead_row(o: Any) -> dict[str, Any]:
 
 
 RECORD_KINDS: dict[str, RecordKind] = {
-    "pipeline.deal": RecordKind("deal", ("owner", "client", "stage"), _deal_row),
-    "pipeline.activity": RecordKind("activity", ("owner", "client", "lead"), _activity_row),
-    "clients.client": RecordKind("client", ("owner", "account_manager"), _client_row),
-    "pipeline.contract": RecordKind("contract", ("owner", "client"), _contract_row),
-    "clients.complaint": RecordKind("complaint", ("owner", "client"), _complaint_row),
-    "clients.surveyresponse": RecordKind(
-        "survey_response", ("client__owner", "client__account_manager"), _response_row
+    "pipeline.deal": RecordKind(
+        "deal",
+        ("owner", "client", "stage"),
+        _deal_row,
+        Coalesce("closed_on", "expected_close_date").desc(nulls_last=True),
     ),
-    "pipeline.lead": RecordKind("lead", ("owner",), _lead_row),
+    "pipeline.activity": RecordKind(
+        "activity", ("owner", "client", "lead"), _activity_row, F("start_at").desc()
+    ),
+    "clients.client": RecordKind(
+        "client",
+        ("owner", "account_manager"),
+        _client_row,
+        F("last_visit_at").desc(nulls_last=True),
+    ),
+    "pipeline.contract": RecordKind(
+        "contract",
+        ("owner", "client"),
+        _contract_row,
+        Coalesce("signed_on", "end_date").desc(nulls_last=True),
+    ),
+    "clients.complaint": RecordKind(
+        "complaint", ("owner", "client"), _complaint_row, F("received_at").desc()
+    ),
+    "clients.surveyresponse": RecordKind(
+        "survey_response",
+        ("client__owner", "client__account_manager"),
+        _response_row,
+        F("submitted_at").desc(),
+    ),
+    "pipeline.lead": RecordKind(
+        "lead", ("owner",), _lead_row, Coalesce("converted_at", "created_at").desc()
+    ),
 }
 
 RECORD_FIELDS = (
@@ -514,9 +543,11 @@ def record_kind(qs: models.QuerySet[Any]) -> RecordKind:
 
 
 def prepared(qs: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    """The drill-down queryset with what its rows show joined in, newest first."""
+    """The drill-down queryset with what its rows show joined in, newest first by the
+    date each row shows (undated rows last), then newest created."""
     kind = record_kind(qs)
-    return qs.select_related(*kind.related).order_by("-pk")
+    order = [kind.order] if kind.order is not None else []
+    return qs.select_related(*kind.related).order_by(*order, "-pk")
 
 
 def record_rows(objects: Iterable[Any], kind: RecordKind) -> list[dict[str, Any]]:

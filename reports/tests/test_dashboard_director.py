@@ -144,6 +144,20 @@ def test_each_number_opens_the_records_behind_it(login, results):
     assert [r["label"] for r in listed] == [results[1].title]
 
 
+def test_records_read_newest_first_by_the_date_they_show(login, results):
+    """The year's won deals by close date (Nov 6, Nov 3, Mar 10), not by when they
+    were entered (the March deal was entered after the November one); amounts grouped."""
+    org, _big, _north = results
+    response = login(org.director).get("/dashboard/records/won-revenue/?period=year")
+    rows = response.context["rows"]
+    assert [(str(r["date"]), r["amount"]) for r in rows] == [
+        ("2026-11-06", Decimal("50000.00")),
+        ("2026-11-03", Decimal("300000.00")),
+        ("2026-03-10", Decimal("100000.00")),
+    ]
+    assert "300,000.00 CNY" in response.content.decode()
+
+
 def test_the_forecast_adds_the_weighted_pipeline_by_month(login, results):
     org, big, north = results
     response = _page(login(org.director))
