@@ -647,6 +647,8 @@ class Activity(VersionedModel):
             models.Index(fields=["deal", "-start_at"], name="activity_deal_start_idx"),
             models.Index(fields=["lead", "-start_at"], name="activity_lead_start_idx"),
             models.Index(fields=["-start_at"], name="activity_start_idx"),
+            # done (or planned) activities newest first: drill-downs of a period
+            models.Index(fields=["status", "-start_at"], name="activity_status_start_idx"),
             models.Index(fields=["type", "status", "start_at"], name="activity_type_status_idx"),
         ]
         constraints = [

@@ -43,11 +43,12 @@ from reports.kpis.facts import FACT_FIELDS, MEASURES, MONEY_FIELDS
 from reports.kpis.registry import (
     KPIS,
     Options,
-    prepared,
+    ordered_ids,
     record_kind,
     record_rows,
     record_table_header,
     record_table_rows,
+    records_by_ids,
 )
 from salesorg.lib.export import EXPORT_FORMATS, ReportTable, export_table
 from salesorg.lib.pagination import CappedPageNumberPagination
@@ -465,9 +466,9 @@ class RecordsView(_ReportBase):
             )
             return export_table(table, values["export"])
         kind = record_kind(qs)
-        page = self.paginate_queryset(prepared(qs))
+        page = self.paginate_queryset(ordered_ids(qs))
         return self.get_paginated_response(
-            ReportRecordSerializer(record_rows(page, kind), many=True).data
+            ReportRecordSerializer(record_rows(records_by_ids(qs, page), kind), many=True).data
         )
 
 

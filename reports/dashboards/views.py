@@ -20,11 +20,12 @@ from reports.kpis import RFM_SEGMENTS, PeriodKind, one_reading
 from reports.kpis.registry import (
     KPIS,
     Options,
-    prepared,
+    ordered_ids,
     record_kind,
     record_rows,
     record_table_header,
     record_table_rows,
+    records_by_ids,
 )
 from salesorg.lib.export import EXPORT_FORMATS, ReportTable, export_table
 from salesorg.lib.pagination import CappedPaginator
@@ -171,7 +172,7 @@ def records(request: HttpRequest, kpi: str) -> HttpResponse:
         )
         return export_table(table, fmt)
     kind = record_kind(qs)
-    page = CappedPaginator(prepared(qs), PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(ordered_ids(qs), PER_PAGE).get_page(request.GET.get("page"))
     keep = request.GET.copy()
     for name in ("page", "export"):
         keep.pop(name, None)
@@ -187,7 +188,7 @@ def records(request: HttpRequest, kpi: str) -> HttpResponse:
             "params": params,
             "errors": errors,
             "page": page,
-            "rows": record_rows(page.object_list, kind),
+            "rows": record_rows(records_by_ids(qs, page.object_list), kind),
             "keep_query": keep.urlencode(),
             "as_of": extra.get("as_of"),
         },

@@ -295,4 +295,5 @@ def test_query_counts_do_not_grow_with_the_data(past_org, api):
     rollups.rebuild_period(LAST_MONTH)
     large = {url: _count(client, org.manager, url) for url in urls}
     assert large == small
-    assert max(small.values()) <= 8, small
+    # at most 9: a records page sorts the ids, then reads its rows with their columns
+    assert max(small.values()) <= 9, small
