@@ -78,6 +78,9 @@ def test_a_rep_moves_a_deal_across_the_board_on_a_phone(phone_page, rep1):
     ):
         page.get_by_test_id(f"move-{deal.pk}").select_option(label=label)
         page.get_by_test_id("board-notice").filter(has_text=f"moved to {label}").wait_for()
+        # htmx wires up the swapped-in board when it settles (20 ms on): a choice made
+        # before then went nowhere, and the next move's notice never came
+        page.wait_for_function("() => !document.querySelector('.htmx-settling, .htmx-request')")
         column = board.get_by_test_id(f"column-{code}")
         assert column.get_by_test_id(f"card-{deal.pk}").is_visible()
         assert column.get_by_test_id("column-count").inner_text() == "1"
